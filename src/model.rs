@@ -1,0 +1,408 @@
+//! The product model every feed maps into, the forecast, and the values that flow
+//! from the engine to the store and the UI (basket items, proposals, notifications).
+//!
+//! These types are plain data: no I/O, no knowledge of rules. Money is always a
+//! `rust_decimal::Decimal` with an ISO 4217 code, never a float.
+
+use std::collections::BTreeSet;
+use std::fmt;
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::text;
+
+/// Whether a product can be bought now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Availability {
+    InStock,
+    OutOfStock,
+    Preorder,
+    Backorder,
+}
+
+impl Availability {
+    /// Reads the spellings feeds use: `in_stock`, `in stock`, `InStock`,
+    /// `https://schema.org/InStock`, `out of stock`, `preorder`, `pre-order`...
+    pub fn parse(raw: &str) -> Option<Availability> {
+        let tail = raw.rsplit('/').next().unwrap_or(raw);
+        let squashed: String = tail
+            .chars()
+            .filter(|c| c.is_alphanumeric())
+            .flat_map(char::to_lowercase)
+            .collect();
+        match squashed.as_str() {
+            "instock" | "available" | "limitedavailability" | "onlineonly" | "instoreonly" => {
+                Some(Availability::InStock)
+            }
+            "outofstock" | "soldout" | "discontinued" | "unavailable" => {
+                Some(Availability::OutOfStock)
+            }
+            "preorder" | "presale" => Some(Availability::Preorder),
+            "backorder" => Some(Availability::Backorder),
+            _ => None,
+        }
+    }
+
+    /// In stock or on preorder: what the catalog's default `available = true` accepts.
+    pub fn is_available(self) -> bool {
+        matches!(self, Availability::InStock | Availability::Preorder)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Availability::InStock => "in_stock",
+            Availability::OutOfStock => "out_of_stock",
+            Availability::Preorder => "preorder",
+            Availability::Backorder => "backorder",
+        }
+    }
+}
+
+/// One product as a feed describes it.
+///
+/// Facts are three-valued: a trait in `contains` is known present, in `free_from`
+/// known absent, in neither unknown. `allergens`/`traces` are `None` when the feed
+/// did not say (unknown), `Some(empty)` when it said "none".
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Product {
+    pub feed: String,
+    pub id: String,
+    pub gtin: Option<String>,
+    pub name: String,
+    pub brand: Option<String>,
+    pub url: Option<String>,
+    /// Category path levels and tags, as given (`Food`, `Snacks`, `en:chocolates`).
+    pub categories: Vec<String>,
+    pub price: Option<Decimal>,
+    pub currency: Option<String>,
+    pub regular_price: Option<Decimal>,
+    pub availability: Option<Availability>,
+    pub contains: BTreeSet<String>,
+    pub free_from: BTreeSet<String>,
+    pub allergens: Option<BTreeSet<String>>,
+    pub traces: Option<BTreeSet<String>>,
+    pub labels: BTreeSet<String>,
+}
+
+impl Product {
+    /// `feed/id`: unique across a run, and the key the store remembers a product by.
+    pub fn key(&self) -> ProductKey {
+        ProductKey {
+            feed: self.feed.clone(),
+            id: self.id.clone(),
+        }
+    }
+
+    /// The GTIN normalised to 14 digits, for comparing barcodes of different lengths.
+    pub fn gtin14(&self) -> Option<String> {
+        self.gtin.as_deref().and_then(normalize_gtin)
+    }
+
+    /// The most specific category: the last level of the path, else the first tag.
+    pub fn most_specific_category(&self) -> Option<&str> {
+        self.categories.last().map(String::as_str)
+    }
+
+    /// `100 * (regular - price) / regular`, when both are known and regular > 0.
+    pub fn discount_pct(&self) -> Option<Decimal> {
+        let (price, regular) = (self.price?, self.regular_price?);
+        if regular <= Decimal::ZERO {
+            return None;
+        }
+        Some((regular - price) * Decimal::ONE_HUNDRED / regular)
+    }
+
+    /// The feed gives a sale price below the regular price.
+    pub fn on_sale(&self) -> bool {
+        matches!((self.price, self.regular_price), (Some(p), Some(r)) if p < r)
+    }
+
+    /// Merges another source's facts about the same GTIN into this product. Known
+    /// facts win over unknown ones; a trait known present in one source and absent in
+    /// another is treated as present (the cautious reading for allergies).
+    pub fn merge_facts_from(&mut self, other: &Product) {
+        self.contains.extend(other.contains.iter().cloned());
+        self.free_from.extend(other.free_from.iter().cloned());
+        let present: Vec<String> = self.contains.iter().cloned().collect();
+        for t in present {
+            self.free_from.remove(&t);
+        }
+        merge_optional_set(&mut self.allergens, &other.allergens);
+        merge_optional_set(&mut self.traces, &other.traces);
+        self.labels.extend(other.labels.iter().cloned());
+        for c in &other.categories {
+            if !self.categories.contains(c) {
+                self.categories.push(c.clone());
+            }
+        }
+        if self.brand.is_none() {
+            self.brand.clone_from(&other.brand);
+        }
+    }
+
+    /// Price with its currency, for reasons and tables: `14.50 GBP`.
+    pub fn price_text(&self) -> String {
+        match (&self.price, &self.currency) {
+            (Some(p), Some(c)) => format!("{} {}", money(*p), c),
+            (Some(p), None) => money(*p),
+            _ => "no price".to_string(),
+        }
+    }
+}
+
+fn merge_optional_set(into: &mut Option<BTreeSet<String>>, from: &Option<BTreeSet<String>>) {
+    if let Some(from) = from {
+        into.get_or_insert_with(BTreeSet::new)
+            .extend(from.iter().cloned());
+    }
+}
+
+/// Formats an amount with at least two decimals: `14.5` -> `14.50`, `3` -> `3.00`.
+pub fn money(amount: Decimal) -> String {
+    let mut a = amount.normalize();
+    if a.scale() < 2 {
+        a.rescale(2);
+    }
+    a.to_string()
+}
+
+/// Normalises a GTIN-8/12/13/14 to 14 digits; `None` if it is not 8-14 digits.
+pub fn normalize_gtin(raw: &str) -> Option<String> {
+    let digits: String = raw
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '-')
+        .collect();
+    if digits.is_empty() || digits.len() > 14 || !digits.chars().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    Some(format!("{digits:0>14}"))
+}
+
+/// Identifies a product across runs: the feed's name and the feed's id.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct ProductKey {
+    pub feed: String,
+    pub id: String,
+}
+
+impl fmt::Display for ProductKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.feed, self.id)
+    }
+}
+
+/// One day of the daily forecast; `None` is unknown (a `null` in the feed).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DailyForecast {
+    pub date: Option<NaiveDate>,
+    pub temp_max_c: Option<f64>,
+    pub temp_min_c: Option<f64>,
+    pub precipitation_mm: Option<f64>,
+    pub precipitation_probability: Option<f64>,
+    pub wind_max_kmh: Option<f64>,
+    pub uv_index: Option<f64>,
+    pub snowfall_cm: Option<f64>,
+}
+
+/// The daily forecast for the shopper's location.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Forecast {
+    /// Offset of the location's local time from UTC, so "today" is the location's day.
+    pub utc_offset_seconds: i32,
+    pub days: Vec<DailyForecast>,
+}
+
+impl Forecast {
+    pub fn day(&self, date: NaiveDate) -> Option<&DailyForecast> {
+        self.days.iter().find(|d| d.date == Some(date))
+    }
+}
+
+/// A line in the shopper's basket. It keeps the product as it was when added, so
+/// rules that look at the basket (`in = "basket"`, `basket.has`) work offline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BasketItem {
+    pub product: Product,
+    pub quantity: u32,
+    /// The rule that proposed it, or `"manual"`.
+    pub added_by: String,
+    pub added_at: chrono::DateTime<chrono::Utc>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActionKind {
+    Add,
+    Remove,
+    Swap,
+}
+
+impl ActionKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ActionKind::Add => "add",
+            ActionKind::Remove => "remove",
+            ActionKind::Swap => "swap",
+        }
+    }
+    pub fn parse(s: &str) -> Option<ActionKind> {
+        match s {
+            "add" => Some(ActionKind::Add),
+            "remove" => Some(ActionKind::Remove),
+            "swap" => Some(ActionKind::Swap),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProposalStatus {
+    /// First seen in this run.
+    New,
+    /// Shown before, not decided yet.
+    Pending,
+    Approved,
+    Declined,
+}
+
+impl ProposalStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProposalStatus::New => "new",
+            ProposalStatus::Pending => "pending",
+            ProposalStatus::Approved => "approved",
+            ProposalStatus::Declined => "declined",
+        }
+    }
+}
+
+/// A change to the basket that a rule proposes and the shopper decides on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Proposal {
+    /// Stable across runs: the same rule proposing the same change gets the same id.
+    pub id: String,
+    pub rule: String,
+    pub action: ActionKind,
+    /// For `add`, the product to add; for `swap`, the alternative; for `remove`, the
+    /// basket item's product.
+    pub product: Product,
+    pub quantity: u32,
+    /// For `swap`, the basket item being replaced.
+    pub replaces: Option<Product>,
+    pub reason: String,
+    pub status: ProposalStatus,
+    /// Taking it would put the basket total over `settings.budget`.
+    pub over_budget: bool,
+}
+
+impl Proposal {
+    /// The stable id: a hash of what the proposal changes, not of when or why.
+    pub fn stable_id(
+        rule: &str,
+        action: ActionKind,
+        product: &ProductKey,
+        replaces: Option<&ProductKey>,
+    ) -> String {
+        let mut text = format!("{rule}\u{1f}{}\u{1f}{product}", action.as_str());
+        if let Some(r) = replaces {
+            text.push('\u{1f}');
+            text.push_str(&r.to_string());
+        }
+        format!("{:016x}", text::fnv1a64(text.as_bytes()))
+    }
+
+    /// What the change costs: the added product times the quantity, a swap's
+    /// difference, a removal's (negative) saving. `None` when a price is unknown.
+    pub fn cost_delta(&self) -> Option<Decimal> {
+        let qty = Decimal::from(self.quantity);
+        match self.action {
+            ActionKind::Add => self.product.price.map(|p| p * qty),
+            ActionKind::Remove => self.product.price.map(|p| -p * qty),
+            ActionKind::Swap => {
+                let new = self.product.price?;
+                let old = self.replaces.as_ref()?.price?;
+                Some((new - old) * qty)
+            }
+        }
+    }
+}
+
+/// What a `notify` rule found this run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Notification {
+    pub rule: String,
+    pub channels: Vec<String>,
+    pub products: Vec<Product>,
+    /// Whether any product in it was not notified before for this rule (or changed).
+    pub new: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gtin_lengths_normalise_to_14_digits() {
+        assert_eq!(
+            normalize_gtin("12345670").as_deref(),
+            Some("00000012345670")
+        );
+        assert_eq!(
+            normalize_gtin("5449000011527").as_deref(),
+            Some("05449000011527")
+        );
+        assert_eq!(
+            normalize_gtin("05449000011527").as_deref(),
+            Some("05449000011527")
+        );
+        assert_eq!(normalize_gtin("abc"), None);
+        assert_eq!(normalize_gtin("123456789012345"), None);
+    }
+
+    #[test]
+    fn availability_reads_feed_spellings() {
+        for s in [
+            "in_stock",
+            "in stock",
+            "InStock",
+            "https://schema.org/InStock",
+        ] {
+            assert_eq!(Availability::parse(s), Some(Availability::InStock), "{s}");
+        }
+        assert_eq!(
+            Availability::parse("out of stock"),
+            Some(Availability::OutOfStock)
+        );
+        assert_eq!(
+            Availability::parse("pre-order"),
+            Some(Availability::Preorder)
+        );
+        assert_eq!(
+            Availability::parse("backorder"),
+            Some(Availability::Backorder)
+        );
+        assert_eq!(Availability::parse("maybe"), None);
+    }
+
+    #[test]
+    fn money_shows_two_decimals() {
+        assert_eq!(money(Decimal::new(145, 1)), "14.50");
+        assert_eq!(money(Decimal::new(3, 0)), "3.00");
+        assert_eq!(money(Decimal::new(34992001, 6)), "34.992001");
+    }
+
+    #[test]
+    fn discount_is_relative_to_regular_price() {
+        let p = Product {
+            price: Some(Decimal::new(750, 2)),
+            regular_price: Some(Decimal::new(1000, 2)),
+            ..Product::default()
+        };
+        assert_eq!(p.discount_pct(), Some(Decimal::new(25, 0)));
+        assert!(p.on_sale());
+    }
+}
