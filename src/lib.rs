@@ -7,3 +7,6 @@
 
 pub mod model;
 pub mod text;
+pub mod feeds;
+pub mod rules;
+pub mod engine;

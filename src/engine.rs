@@ -1,0 +1,1198 @@
+//! The engine: compiled rules x (products, forecast, basket, memory) -> proposals.
+//!
+//! Pure: no I/O, no clock, no printing. It is a fold over the product stream
+//! ([`Evaluation::observe`]), where each rule keeps only what it needs (its best
+//! `limit` candidates, the best alternative per watched basket item), so the size
+//! of a feed does not set the memory a check needs.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use rust_decimal::Decimal;
+
+use crate::model::{
+    money, normalize_gtin, ActionKind, Availability, BasketItem, DailyForecast, Forecast,
+    Notification, Product, ProductKey, Proposal, ProposalStatus,
+};
+use crate::rules::{
+    Action, Condition, DaySpec, Metric, Prefer, Rule, RuleSet, Scope, Selector,
+    WeatherCondition,
+};
+use crate::text;
+
+/// What earlier runs decided, so a proposal is not nagged about twice.
+#[derive(Debug, Clone, Default)]
+pub struct Memory {
+    /// Ids of proposals shown before and not decided.
+    pub pending: HashSet<String>,
+    /// Last decline per proposal id: when, and the price then.
+    pub declined: HashMap<String, (DateTime<Utc>, Option<Decimal>)>,
+    /// Last notification per (rule, product).
+    pub notified: HashMap<(String, ProductKey), NotifiedBefore>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NotifiedBefore {
+    pub price: Option<Decimal>,
+    pub availability: Option<Availability>,
+    pub at: DateTime<Utc>,
+}
+
+/// The weather as far as this run knows it.
+#[derive(Debug, Clone)]
+pub enum Weather<'a> {
+    /// No enabled rule needs it; not fetched.
+    NotNeeded,
+    Known(&'a Forecast),
+    Failed(String),
+}
+
+/// Everything the engine reads, gathered by the command before evaluation.
+pub struct Context<'a> {
+    pub now: DateTime<Utc>,
+    pub rules: &'a RuleSet,
+    pub basket: &'a [BasketItem],
+    pub weather: Weather<'a>,
+    /// Feeds that did not answer this run, with why. Their products are unknown.
+    pub failed_feeds: &'a BTreeMap<String, String>,
+    pub memory: &'a Memory,
+}
+
+/// What a check found.
+#[derive(Debug, Clone, Default)]
+pub struct Outcome {
+    pub proposals: Vec<Proposal>,
+    pub notifications: Vec<Notification>,
+    /// Things worth knowing that are not proposals ("no alternative for ...").
+    pub notices: Vec<String>,
+    pub warnings: Vec<String>,
+    /// One line per rule, for `--explain`.
+    pub explanations: Vec<Explanation>,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Explanation {
+    pub rule: String,
+    pub fired: bool,
+    pub proposals: usize,
+    pub detail: String,
+}
+
+impl std::fmt::Display for Explanation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.fired {
+            write!(f, "{}: yes, {}", self.rule, self.detail)
+        } else {
+            write!(f, "{}: no, {}", self.rule, self.detail)
+        }
+    }
+}
+
+/// Evaluates every rule over all `products` (in feed order).
+pub fn evaluate<'p>(ctx: &Context, products: impl IntoIterator<Item = &'p Product>) -> Outcome {
+    let mut eval = Evaluation::new(ctx);
+    for p in products {
+        eval.observe(p);
+    }
+    eval.finish()
+}
+
+/// Where two feeds describe the same GTIN, facts merge (spec/feeds.md); each
+/// keeps its own price.
+pub fn merge_facts_by_gtin(products: &mut [Product]) {
+    let mut by_gtin: HashMap<String, Vec<usize>> = HashMap::new();
+    for (i, p) in products.iter().enumerate() {
+        if let Some(g) = p.gtin14() {
+            by_gtin.entry(g).or_default().push(i);
+        }
+    }
+    for indices in by_gtin.values().filter(|v| v.len() > 1) {
+        let mut merged = products[indices[0]].clone();
+        for &i in &indices[1..] {
+            merged.merge_facts_from(&products[i]);
+        }
+        for &i in indices {
+            let p = &mut products[i];
+            p.merge_facts_from(&merged);
+        }
+    }
+}
+
+/// A rule while products stream past.
+struct RuleState<'r> {
+    rule: &'r Rule,
+    status: Status,
+    /// Reason the `when` holds, to lead each proposal's reason.
+    when_reason: Option<String>,
+    work: Work<'r>,
+    /// Products priced in another currency that a price condition had to ignore.
+    other_currency: usize,
+    /// The cheapest product that matched everything but the price, for `--explain`.
+    near_miss: Option<Product>,
+    /// Candidates passed over because the shopper declined them recently.
+    cooling_down: usize,
+}
+
+enum Status {
+    Active,
+    /// Not evaluated, or its condition does not hold: why, for `--explain`.
+    Idle(String),
+}
+
+enum Work<'r> {
+    Add {
+        selector: Selector,
+        room: usize,
+        best: Vec<(usize, Product)>,
+        prefer: Prefer,
+        quantity: u32,
+    },
+    Notify {
+        selector: &'r Selector,
+        limit: usize,
+        found: Vec<Product>,
+        channels: Vec<String>,
+    },
+    /// Basket items to remove, known up front (basket scope) or found in the catalog.
+    Remove {
+        catalog: Option<&'r Selector>,
+        targets: Vec<BasketItem>,
+    },
+    Swap {
+        watched: Vec<SwapSlot>,
+    },
+}
+
+struct SwapSlot {
+    item: BasketItem,
+    best: Option<(usize, Product)>,
+}
+
+pub struct Evaluation<'a> {
+    ctx: &'a Context<'a>,
+    states: Vec<RuleState<'a>>,
+    basket_keys: HashSet<ProductKey>,
+    basket_gtins: HashSet<String>,
+    seq: usize,
+}
+
+impl<'a> Evaluation<'a> {
+    pub fn new(ctx: &'a Context<'a>) -> Self {
+        let basket_keys = ctx.basket.iter().map(|i| i.product.key()).collect();
+        let basket_gtins = ctx.basket.iter().filter_map(|i| i.product.gtin14()).collect();
+        let states = ctx
+            .rules
+            .rules
+            .iter()
+            .map(|rule| RuleState::new(rule, ctx))
+            .collect();
+        Evaluation {
+            ctx,
+            states,
+            basket_keys,
+            basket_gtins,
+            seq: 0,
+        }
+    }
+
+    fn in_basket(&self, p: &Product) -> bool {
+        self.basket_keys.contains(&p.key())
+            || p.gtin14().is_some_and(|g| self.basket_gtins.contains(&g))
+    }
+
+    /// Feeds one catalog product to every active rule.
+    pub fn observe(&mut self, product: &Product) {
+        self.seq += 1;
+        let seq = self.seq;
+        let in_basket = self.in_basket(product);
+        let ctx = self.ctx;
+        let currency = ctx.rules.settings.currency.as_str();
+        for state in &mut self.states {
+            if !matches!(state.status, Status::Active) {
+                continue;
+            }
+            let rule = state.rule;
+            match &mut state.work {
+                Work::Add {
+                    selector,
+                    room,
+                    best,
+                    prefer,
+                    ..
+                } => {
+                    if in_basket {
+                        continue;
+                    }
+                    match check(selector, product, currency, true) {
+                        Match::Yes => {}
+                        Match::PriceOnly => {
+                            note_near_miss(&mut state.near_miss, product);
+                            continue;
+                        }
+                        Match::OtherCurrency => {
+                            state.other_currency += 1;
+                            continue;
+                        }
+                        Match::No => continue,
+                    }
+                    let id = Proposal::stable_id(&rule.name, ActionKind::Add, &product.key(), None);
+                    if cooling_down(ctx, rule, &id, product.price) {
+                        state.cooling_down += 1;
+                        continue;
+                    }
+                    keep_best(best, *room, seq, product, |p| rank(*prefer, p, None));
+                }
+                Work::Notify {
+                    selector,
+                    limit,
+                    found,
+                    ..
+                } => match check(selector, product, currency, true) {
+                    Match::Yes if found.len() < *limit => found.push(product.clone()),
+                    Match::Yes => {}
+                    Match::PriceOnly => note_near_miss(&mut state.near_miss, product),
+                    Match::OtherCurrency => state.other_currency += 1,
+                    Match::No => {}
+                },
+                Work::Remove { catalog, targets } => {
+                    let Some(selector) = catalog else { continue };
+                    if !in_basket || check(selector, product, currency, true) != Match::Yes {
+                        continue;
+                    }
+                    let item = ctx.basket.iter().find(|i| same_product(&i.product, product));
+                    if let Some(item) = item {
+                        if !targets.iter().any(|t| t.product.key() == item.product.key()) {
+                            targets.push(item.clone());
+                        }
+                    }
+                }
+                Work::Swap { watched } => {
+                    let Action::Swap {
+                        without,
+                        without_allergens,
+                        keep_category,
+                        prefer,
+                        max_price,
+                    } = &rule.action
+                    else {
+                        continue;
+                    };
+                    if in_basket
+                        || !product.availability.is_some_and(Availability::is_available)
+                        || product.currency.as_deref() != Some(currency)
+                        || product.price.is_none()
+                        || !without.iter().all(|t| known_free_of_trait(product, t))
+                        || !without_allergens.iter().all(|a| known_free_of_allergen(product, a))
+                        || max_price.is_some_and(|m| product.price.is_some_and(|p| p > m))
+                    {
+                        continue;
+                    }
+                    for slot in watched.iter_mut() {
+                        if *keep_category && !shares_category(&slot.item.product, product) {
+                            continue;
+                        }
+                        let id = Proposal::stable_id(
+                            &rule.name,
+                            ActionKind::Swap,
+                            &product.key(),
+                            Some(&slot.item.product.key()),
+                        );
+                        if cooling_down(ctx, rule, &id, product.price) {
+                            state.cooling_down += 1;
+                            continue;
+                        }
+                        let reference = slot.item.product.price;
+                        let key = rank(*prefer, product, reference);
+                        let better = match &slot.best {
+                            None => true,
+                            Some((_, current)) => key < rank(*prefer, current, reference),
+                        };
+                        if better {
+                            slot.best = Some((seq, product.clone()));
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    pub fn finish(self) -> Outcome {
+        let ctx = self.ctx;
+        let mut out = Outcome::default();
+        let basket_total = basket_total(ctx.basket, &ctx.rules.settings.currency);
+        let mut proposed_adds: HashSet<ProductKey> = HashSet::new();
+        for state in self.states {
+            let rule = state.rule;
+            if state.other_currency > 0 {
+                out.warnings.push(format!(
+                    "rule '{}': {} product{} priced in another currency than {} could not be compared and were ignored",
+                    rule.name,
+                    state.other_currency,
+                    plural(state.other_currency),
+                    ctx.rules.settings.currency
+                ));
+            }
+            if let Status::Idle(why) = &state.status {
+                out.explanations.push(Explanation {
+                    rule: rule.name.clone(),
+                    fired: false,
+                    proposals: 0,
+                    detail: why.clone(),
+                });
+                continue;
+            }
+            let mut made: Vec<Proposal> = Vec::new();
+            let mut detail_if_none = None;
+            match state.work {
+                Work::Add { best, quantity, .. } => {
+                    for (_, product) in best {
+                        if !proposed_adds.insert(product.key()) {
+                            continue;
+                        }
+                        let reason = join_reasons(
+                            state.when_reason.as_deref(),
+                            selector_reason(rule, &product, &ctx.rules.settings.currency),
+                        );
+                        made.push(proposal(ctx, rule, ActionKind::Add, product, quantity, None, reason));
+                    }
+                    if made.is_empty() {
+                        detail_if_none = Some(no_candidates_detail(&state.near_miss, rule, state.cooling_down));
+                    }
+                }
+                Work::Remove { targets, .. } => {
+                    for item in targets {
+                        let reason = join_reasons(
+                            state.when_reason.as_deref(),
+                            removal_reason(rule, &item.product),
+                        );
+                        let qty = item.quantity;
+                        made.push(proposal(ctx, rule, ActionKind::Remove, item.product, qty, None, reason));
+                    }
+                    if made.is_empty() {
+                        detail_if_none = Some("no basket item matched".to_string());
+                    }
+                }
+                Work::Swap { watched } => {
+                    let Action::Swap {
+                        without,
+                        without_allergens,
+                        ..
+                    } = &rule.action
+                    else {
+                        continue;
+                    };
+                    for slot in watched {
+                        match slot.best {
+                            Some((_, alt)) => {
+                                let reason = join_reasons(
+                                    state.when_reason.as_deref(),
+                                    Some(swap_reason(&slot.item.product, &alt, without, without_allergens)),
+                                );
+                                made.push(proposal(
+                                    ctx,
+                                    rule,
+                                    ActionKind::Swap,
+                                    alt,
+                                    slot.item.quantity,
+                                    Some(slot.item.product),
+                                    reason,
+                                ));
+                            }
+                            None => {
+                                let cat = slot
+                                    .item
+                                    .product
+                                    .most_specific_category()
+                                    .map(|c| format!(" in '{c}'"))
+                                    .unwrap_or_default();
+                                out.notices.push(format!(
+                                    "{}: no alternative for '{}'{cat}",
+                                    rule.name, slot.item.product.name
+                                ));
+                            }
+                        }
+                    }
+                    if made.is_empty() {
+                        detail_if_none = Some(if state.cooling_down > 0 {
+                            "every alternative was declined recently (cooldown)".to_string()
+                        } else {
+                            "no basket item to swap has a known-safe alternative".to_string()
+                        });
+                    }
+                }
+                Work::Notify {
+                    found, channels, ..
+                } => {
+                    if found.is_empty() {
+                        out.explanations.push(Explanation {
+                            rule: rule.name.clone(),
+                            fired: false,
+                            proposals: 0,
+                            detail: no_candidates_detail(&state.near_miss, rule, 0),
+                        });
+                    } else {
+                        let new = found.iter().any(|p| notification_is_new(ctx, rule, p));
+                        out.explanations.push(Explanation {
+                            rule: rule.name.clone(),
+                            fired: true,
+                            proposals: 0,
+                            detail: format!(
+                                "{} product{} to notify{}",
+                                found.len(),
+                                plural(found.len()),
+                                if new { "" } else { " (nothing new)" }
+                            ),
+                        });
+                        out.notifications.push(Notification {
+                            rule: rule.name.clone(),
+                            channels,
+                            products: found,
+                            new,
+                        });
+                    }
+                    continue;
+                }
+            }
+            // Budget: judged against the basket as it is, one proposal at a time.
+            if let Some(budget) = ctx.rules.settings.budget {
+                for p in &mut made {
+                    if matches!(p.action, ActionKind::Add | ActionKind::Swap) {
+                        let delta = p.cost_delta().unwrap_or(Decimal::ZERO);
+                        p.over_budget = delta > Decimal::ZERO && basket_total + delta > budget;
+                    }
+                }
+            }
+            out.explanations.push(Explanation {
+                rule: rule.name.clone(),
+                fired: !made.is_empty(),
+                proposals: made.len(),
+                detail: match detail_if_none {
+                    Some(d) if made.is_empty() => d,
+                    _ => format!("{} proposal{}", made.len(), plural(made.len())),
+                },
+            });
+            out.proposals.extend(made);
+        }
+        out
+    }
+}
+
+impl<'a> RuleState<'a> {
+    fn new(rule: &'a Rule, ctx: &'a Context<'a>) -> Self {
+        let mut state = RuleState {
+            rule,
+            status: Status::Active,
+            when_reason: None,
+            work: Work::Remove {
+                catalog: None,
+                targets: Vec::new(),
+            },
+            other_currency: 0,
+            near_miss: None,
+            cooling_down: 0,
+        };
+        if let Err(why) = state.prepare(ctx) {
+            state.status = Status::Idle(why);
+        }
+        state
+    }
+
+    /// Decides whether the rule runs at all this time, and sets up its work.
+    fn prepare(&mut self, ctx: &'a Context<'a>) -> Result<(), String> {
+        let rule = self.rule;
+        if !rule.enabled {
+            return Err("disabled".into());
+        }
+        for feed in rule.named_feeds() {
+            if let Some(why) = ctx.failed_feeds.get(feed) {
+                return Err(format!("feed '{feed}' failed ({why})"));
+            }
+        }
+        // A feed that did not answer is unknown: never let it make a removal or a
+        // "lacks" fire.
+        if rule.acts_on_absence() {
+            if let Some((feed, why)) = ctx.failed_feeds.iter().next() {
+                return Err(format!("feed '{feed}' failed ({why}), and this rule acts on what is missing"));
+            }
+        }
+        if let Some(when) = &rule.when {
+            let (holds, reason) = eval_condition(when, ctx);
+            if !holds {
+                return Err(reason);
+            }
+            self.when_reason = Some(reason);
+        }
+        let currency = ctx.rules.settings.currency.as_str();
+        self.work = match &rule.action {
+            Action::Add {
+                product,
+                quantity,
+                limit,
+                prefer,
+            } => {
+                let selector = match (&rule.selector, product) {
+                    (Some(m), Some(p)) if m.scope == Scope::Catalog => and_selectors(m, p),
+                    (Some(m), None) if m.scope == Scope::Catalog => m.clone(),
+                    (_, Some(p)) => p.clone(),
+                    (_, None) => Selector::default(),
+                };
+                if let Some(m) = &rule.selector {
+                    if m.scope == Scope::Basket {
+                        let has = ctx.basket.iter().any(|i| check(m, &i.product, currency, false) == Match::Yes);
+                        if !has {
+                            return Err("no basket item matches its match".into());
+                        }
+                    }
+                }
+                // Fill, don't pile up: items already in the basket count towards `limit`.
+                let held = ctx
+                    .basket
+                    .iter()
+                    .filter(|i| check_ignoring_price(&selector, &i.product))
+                    .count();
+                if held >= *limit {
+                    return Err(format!(
+                        "the basket already holds {held} matching item{}",
+                        plural(held)
+                    ));
+                }
+                Work::Add {
+                    selector,
+                    room: limit - held,
+                    best: Vec::new(),
+                    prefer: *prefer,
+                    quantity: *quantity,
+                }
+            }
+            Action::Notify { channels, limit } => Work::Notify {
+                selector: rule.selector.as_ref().unwrap_or(&EMPTY_SELECTOR),
+                limit: *limit,
+                found: Vec::new(),
+                channels: if channels.is_empty() {
+                    ctx.rules.notify.channels()
+                } else {
+                    channels.clone()
+                },
+            },
+            Action::Remove { product } => {
+                let selectors: Vec<&Selector> = rule.selector.iter().chain(product.iter()).collect();
+                let catalog = selectors.iter().find(|s| s.scope == Scope::Catalog).copied();
+                let basket_selectors: Vec<&Selector> =
+                    selectors.iter().filter(|s| s.scope == Scope::Basket).copied().collect();
+                let targets = if catalog.is_some() {
+                    Vec::new()
+                } else {
+                    ctx.basket
+                        .iter()
+                        .filter(|i| basket_selectors.iter().all(|s| check(s, &i.product, currency, false) == Match::Yes))
+                        .cloned()
+                        .collect()
+                };
+                Work::Remove { catalog, targets }
+            }
+            Action::Swap { .. } => {
+                let selector = rule.selector.as_ref().unwrap_or(&EMPTY_SELECTOR);
+                let watched: Vec<SwapSlot> = ctx
+                    .basket
+                    .iter()
+                    .filter(|i| check(selector, &i.product, currency, false) == Match::Yes)
+                    .map(|i| SwapSlot {
+                        item: i.clone(),
+                        best: None,
+                    })
+                    .collect();
+                if watched.is_empty() {
+                    return Err("no basket item matches".into());
+                }
+                Work::Swap { watched }
+            }
+        };
+        Ok(())
+    }
+}
+
+static EMPTY_SELECTOR: Selector = Selector {
+    scope: Scope::Catalog,
+    scope_written: false,
+    feed: None,
+    id: None,
+    gtin: None,
+    name_words: Vec::new(),
+    name: None,
+    brand: None,
+    category: None,
+    price: None,
+    discount_pct: None,
+    on_sale: None,
+    available: None,
+    contains: Vec::new(),
+    allergens: Vec::new(),
+    labels: Vec::new(),
+};
+
+/// A rule's `match` and its action's `product` must both hold.
+fn and_selectors(a: &Selector, b: &Selector) -> Selector {
+    let mut s = a.clone();
+    s.feed = s.feed.or_else(|| b.feed.clone());
+    s.id = s.id.or_else(|| b.id.clone());
+    s.gtin = s.gtin.or_else(|| b.gtin.clone());
+    s.name_words.extend(b.name_words.iter().cloned());
+    s.name = s.name.or_else(|| b.name.clone());
+    s.brand = s.brand.or_else(|| b.brand.clone());
+    s.category = s.category.or_else(|| b.category.clone());
+    s.price = s.price.or(b.price);
+    s.discount_pct = s.discount_pct.or(b.discount_pct);
+    s.on_sale = s.on_sale.or(b.on_sale);
+    s.available = s.available.or(b.available);
+    s.contains.extend(b.contains.iter().cloned());
+    s.allergens.extend(b.allergens.iter().cloned());
+    s.labels.extend(b.labels.iter().cloned());
+    s
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum Match {
+    Yes,
+    No,
+    /// Everything but the price condition holds.
+    PriceOnly,
+    /// A price condition could not be judged: the product is in another currency.
+    OtherCurrency,
+}
+
+/// Does `p` satisfy `s`? `catalog_defaults` applies the catalog's implicit
+/// `available = true`.
+fn check(s: &Selector, p: &Product, currency: &str, catalog_defaults: bool) -> Match {
+    if !check_ignoring_price(s, p) {
+        return Match::No;
+    }
+    let wants_available = s.available.or(catalog_defaults.then_some(true));
+    if let Some(want) = wants_available {
+        let is = p.availability.is_none_or(Availability::is_available);
+        if is != want {
+            return Match::No;
+        }
+    }
+    if let Some(sale) = s.on_sale {
+        if p.on_sale() != sale {
+            return Match::No;
+        }
+    }
+    if let Some(cmp) = &s.discount_pct {
+        if !p.discount_pct().is_some_and(|d| cmp.holds(d)) {
+            return Match::No;
+        }
+    }
+    if let Some(cmp) = &s.price {
+        let Some(price) = p.price else {
+            return Match::No;
+        };
+        if p.currency.as_deref().is_some_and(|c| c != currency) {
+            return Match::OtherCurrency;
+        }
+        if !cmp.holds(price) {
+            return Match::PriceOnly;
+        }
+    }
+    Match::Yes
+}
+
+/// The identity and fact parts of a selector: what "the basket already holds"
+/// and removals judge on an item's recorded product.
+fn check_ignoring_price(s: &Selector, p: &Product) -> bool {
+    if s.feed.as_deref().is_some_and(|f| f != p.feed) {
+        return false;
+    }
+    if s.id.as_deref().is_some_and(|id| id != p.id) {
+        return false;
+    }
+    if let Some(g) = &s.gtin {
+        if p.gtin.as_deref().and_then(normalize_gtin).as_deref() != Some(g.as_str()) {
+            return false;
+        }
+    }
+    if !s.name_words.is_empty() {
+        let words = text::words(&p.name);
+        if !s.name_words.iter().all(|w| words.iter().any(|pw| pw == w)) {
+            return false;
+        }
+    }
+    if let Some(b) = &s.brand {
+        if !p.brand.as_deref().is_some_and(|pb| text::fold(pb.trim()) == *b) {
+            return false;
+        }
+    }
+    if let Some(c) = &s.category {
+        if !p.categories.iter().any(|pc| text::fold_tag(pc) == *c) {
+            return false;
+        }
+    }
+    if !s.contains.is_empty() && !s.contains.iter().any(|t| known_contains(p, t)) {
+        return false;
+    }
+    if !s.allergens.is_empty() && !s.allergens.iter().any(|a| known_allergen(p, a)) {
+        return false;
+    }
+    if !s.labels.iter().all(|l| p.labels.iter().any(|pl| text::fold_tag(pl) == *l)) {
+        return false;
+    }
+    true
+}
+
+fn known_contains(p: &Product, folded_trait: &str) -> bool {
+    p.contains.iter().any(|t| text::fold_tag(t) == folded_trait)
+}
+
+fn known_free_of_trait(p: &Product, folded_trait: &str) -> bool {
+    !known_contains(p, folded_trait) && p.free_from.iter().any(|t| text::fold_tag(t) == folded_trait)
+}
+
+/// Known to contain, or to have traces of, the allergen.
+fn known_allergen(p: &Product, a: &str) -> bool {
+    let has = |set: &Option<std::collections::BTreeSet<String>>| {
+        set.as_ref().is_some_and(|s| s.iter().any(|x| text::fold_tag(x) == a))
+    };
+    has(&p.allergens) || has(&p.traces)
+}
+
+/// Both the allergens and the traces are known, and neither lists it: an allergy
+/// rule never proposes a product whose allergens are unknown.
+fn known_free_of_allergen(p: &Product, a: &str) -> bool {
+    p.allergens.is_some() && p.traces.is_some() && !known_allergen(p, a)
+}
+
+fn shares_category(item: &Product, candidate: &Product) -> bool {
+    match item.most_specific_category() {
+        Some(c) => {
+            let c = text::fold_tag(c);
+            candidate.categories.iter().any(|x| text::fold_tag(x) == c)
+        }
+        None => false,
+    }
+}
+
+fn same_product(a: &Product, b: &Product) -> bool {
+    a.key() == b.key() || (a.gtin14().is_some() && a.gtin14() == b.gtin14())
+}
+
+/// Sort key: smaller is better; feed order breaks ties (the caller's `seq`).
+fn rank(prefer: Prefer, p: &Product, reference: Option<Decimal>) -> Decimal {
+    let price = p.price.unwrap_or(Decimal::MAX);
+    match prefer {
+        Prefer::Cheapest => price,
+        Prefer::ClosestPrice => match reference {
+            Some(r) => (price - r).abs(),
+            None => price,
+        },
+        Prefer::First => Decimal::ZERO,
+    }
+}
+
+/// Keeps the best `room` candidates, stable in feed order for equal ranks.
+fn keep_best(
+    best: &mut Vec<(usize, Product)>,
+    room: usize,
+    seq: usize,
+    p: &Product,
+    key: impl Fn(&Product) -> Decimal,
+) {
+    let k = key(p);
+    if best.len() >= room {
+        match best.last() {
+            Some((_, worst)) if key(worst) > k => {}
+            _ => return,
+        }
+    }
+    let at = best.partition_point(|(s, q)| (key(q), *s) <= (k, seq));
+    best.insert(at, (seq, p.clone()));
+    best.truncate(room);
+}
+
+fn note_near_miss(slot: &mut Option<Product>, p: &Product) {
+    let cheaper = match slot {
+        None => true,
+        Some(q) => p.price < q.price,
+    };
+    if cheaper {
+        *slot = Some(p.clone());
+    }
+}
+
+fn cooling_down(ctx: &Context, rule: &Rule, id: &str, price_now: Option<Decimal>) -> bool {
+    let Some((when, price_then)) = ctx.memory.declined.get(id) else {
+        return false;
+    };
+    if ctx.now - *when >= rule.cooldown {
+        return false;
+    }
+    // A price that has fallen since the decline is news worth showing again.
+    let fell = matches!((price_now, price_then), (Some(now), Some(then)) if now < *then);
+    !fell
+}
+
+fn notification_is_new(ctx: &Context, rule: &Rule, p: &Product) -> bool {
+    match ctx.memory.notified.get(&(rule.name.clone(), p.key())) {
+        None => true,
+        Some(before) => {
+            let cheaper = matches!((p.price, before.price), (Some(now), Some(then)) if now < then);
+            let back = !before.availability.is_some_and(Availability::is_available)
+                && p.availability.is_some_and(Availability::is_available);
+            cheaper || back || ctx.now - before.at >= rule.cooldown
+        }
+    }
+}
+
+fn proposal(
+    ctx: &Context,
+    rule: &Rule,
+    action: ActionKind,
+    product: Product,
+    quantity: u32,
+    replaces: Option<Product>,
+    reason: String,
+) -> Proposal {
+    let id = Proposal::stable_id(
+        &rule.name,
+        action,
+        &product.key(),
+        replaces.as_ref().map(Product::key).as_ref(),
+    );
+    let status = if ctx.memory.pending.contains(&id) {
+        ProposalStatus::Pending
+    } else {
+        ProposalStatus::New
+    };
+    Proposal {
+        id,
+        rule: rule.name.clone(),
+        action,
+        product,
+        quantity,
+        replaces,
+        reason,
+        status,
+        over_budget: false,
+    }
+}
+
+fn basket_total(basket: &[BasketItem], currency: &str) -> Decimal {
+    basket
+        .iter()
+        .filter(|i| i.product.currency.as_deref() == Some(currency))
+        .filter_map(|i| i.product.price.map(|p| p * Decimal::from(i.quantity)))
+        .sum()
+}
+
+fn join_reasons(when: Option<&str>, what: Option<String>) -> String {
+    match (when, what) {
+        (Some(w), Some(x)) => format!("{w}; {x}"),
+        (Some(w), None) => w.to_string(),
+        (None, Some(x)) => x,
+        (None, None) => "matches the rule".to_string(),
+    }
+}
+
+/// Why this product: the most telling condition of the selector, in words.
+fn selector_reason(rule: &Rule, p: &Product, currency: &str) -> Option<String> {
+    let selectors: Vec<&Selector> = rule
+        .selector
+        .iter()
+        .chain(rule.action.product_selector())
+        .filter(|s| s.scope == Scope::Catalog)
+        .collect();
+    let mut parts = Vec::new();
+    for s in &selectors {
+        if let (Some(cmp), Some(price)) = (&s.price, p.price) {
+            for (word, t) in cmp.parts() {
+                parts.push(format!("price {} {currency} is {word} {} {currency}", money(price), money(t)));
+            }
+        }
+        if let (Some(cmp), Some(d)) = (&s.discount_pct, p.discount_pct()) {
+            for (word, t) in cmp.parts() {
+                parts.push(format!("{}% off is {word} {}%", d.round_dp(1).normalize(), t.normalize()));
+            }
+        }
+        if s.on_sale == Some(true) {
+            if let (Some(price), Some(regular)) = (p.price, p.regular_price) {
+                parts.push(format!(
+                    "on sale at {} {currency}, was {}",
+                    money(price),
+                    money(regular)
+                ));
+            }
+        }
+    }
+    if parts.is_empty() {
+        for s in &selectors {
+            if let Some(b) = &p.brand {
+                if s.brand.is_some() {
+                    parts.push(format!("{b} is listed: '{}' at {}", p.name, p.price_text()));
+                    break;
+                }
+            }
+            if let Some(name) = &s.name {
+                parts.push(format!("'{}' matches \"{name}\", at {}", p.name, p.price_text()));
+                break;
+            }
+        }
+    }
+    (!parts.is_empty()).then(|| parts.join(" and "))
+}
+
+fn removal_reason(rule: &Rule, p: &Product) -> Option<String> {
+    let s = rule.selector.as_ref().or(rule.action.product_selector())?;
+    if s.available == Some(false) {
+        return Some(format!("'{}' is no longer available", p.name));
+    }
+    if !s.contains.is_empty() {
+        return Some(format!("'{}' contains {}", p.name, human_list(&s.contains)));
+    }
+    if !s.allergens.is_empty() {
+        return Some(format!("'{}' lists {}", p.name, human_list(&s.allergens)));
+    }
+    Some(format!("'{}' matches the rule", p.name))
+}
+
+fn swap_reason(item: &Product, alt: &Product, without: &[String], without_allergens: &[String]) -> String {
+    let mut has = Vec::new();
+    for t in without {
+        if known_contains(item, t) {
+            has.push(format!("contains {}", t.replace('-', " ")));
+        }
+    }
+    for a in without_allergens {
+        if known_allergen(item, a) {
+            has.push(format!("contains {a}"));
+        }
+    }
+    let mut free = Vec::new();
+    if !without.is_empty() {
+        free.push(format!(
+            "is {} free",
+            without.iter().map(|t| t.replace(' ', "-")).collect::<Vec<_>>().join("- and ")
+        ));
+    }
+    if !without_allergens.is_empty() {
+        free.push(format!("has no {}", human_list(without_allergens)));
+    }
+    let lead = if has.is_empty() {
+        format!("'{}' matches", item.name)
+    } else {
+        has.join(" and ")
+    };
+    format!("{lead}; '{}' {} ({})", alt.name, free.join(" and "), alt.price_text())
+}
+
+fn human_list(items: &[String]) -> String {
+    items.join(", ")
+}
+
+fn no_candidates_detail(near_miss: &Option<Product>, rule: &Rule, cooling: usize) -> String {
+    if let Some(p) = near_miss {
+        let cmp = rule
+            .selector
+            .iter()
+            .chain(rule.action.product_selector())
+            .find_map(|s| s.price);
+        if let (Some(cmp), Some(price)) = (cmp, p.price) {
+            if let Some((word, t)) = cmp.first_failing(price) {
+                return format!(
+                    "cheapest match '{}' is {}, not {word} {}",
+                    p.name,
+                    p.price_text(),
+                    money(t)
+                );
+            }
+        }
+    }
+    if cooling > 0 {
+        return format!(
+            "{cooling} match{} declined recently (cooldown {})",
+            if cooling == 1 { "" } else { "es" },
+            human_duration(rule.cooldown)
+        );
+    }
+    "no product matched".to_string()
+}
+
+pub fn human_duration(d: Duration) -> String {
+    let mins = d.num_minutes();
+    if mins % (60 * 24) == 0 && mins > 0 {
+        format!("{}d", mins / (60 * 24))
+    } else if mins % 60 == 0 && mins > 0 {
+        format!("{}h", mins / 60)
+    } else {
+        format!("{mins}m")
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+// ---- conditions ----
+
+/// Whether the condition holds, and why (or why not) in words.
+fn eval_condition(c: &Condition, ctx: &Context) -> (bool, String) {
+    let currency = ctx.rules.settings.currency.as_str();
+    match c {
+        Condition::Weather(w) => eval_weather(w, ctx),
+        Condition::BasketHas(s) => match ctx.basket.iter().find(|i| check(s, &i.product, currency, false) == Match::Yes) {
+            Some(i) => (true, format!("the basket has '{}'", i.product.name)),
+            None => (false, format!("the basket has no {}", describe(s))),
+        },
+        Condition::BasketLacks(s) => match ctx.basket.iter().find(|i| check(s, &i.product, currency, false) == Match::Yes) {
+            Some(i) => (false, format!("the basket already has '{}'", i.product.name)),
+            None => (true, format!("the basket has no {}", describe(s))),
+        },
+        Condition::All(cs) => {
+            let mut reasons = Vec::new();
+            for c in cs {
+                let (ok, why) = eval_condition(c, ctx);
+                if !ok {
+                    return (false, why);
+                }
+                reasons.push(why);
+            }
+            (true, reasons.join(" and "))
+        }
+        Condition::Any(cs) => {
+            let mut reasons = Vec::new();
+            for c in cs {
+                let (ok, why) = eval_condition(c, ctx);
+                if ok {
+                    return (true, why);
+                }
+                reasons.push(why);
+            }
+            (false, reasons.join(", and "))
+        }
+        Condition::Not(inner) => {
+            let (ok, why) = eval_condition(inner, ctx);
+            (!ok, why)
+        }
+    }
+}
+
+fn describe(s: &Selector) -> String {
+    let mut parts = Vec::new();
+    if let Some(n) = &s.name {
+        parts.push(format!("'{n}'"));
+    }
+    if let Some(b) = &s.brand {
+        parts.push(format!("brand '{b}'"));
+    }
+    if let Some(c) = &s.category {
+        parts.push(format!("category '{c}'"));
+    }
+    if let Some(id) = &s.id {
+        parts.push(format!("id '{id}'"));
+    }
+    if let Some(g) = &s.gtin {
+        parts.push(format!("gtin {g}"));
+    }
+    if parts.is_empty() {
+        "matching item".to_string()
+    } else {
+        parts.join(", ")
+    }
+}
+
+fn eval_weather(w: &WeatherCondition, ctx: &Context) -> (bool, String) {
+    let forecast = match &ctx.weather {
+        Weather::Known(f) => *f,
+        Weather::Failed(why) => return (false, format!("the weather forecast failed ({why})")),
+        Weather::NotNeeded => return (false, "no weather forecast".into()),
+    };
+    let local_now = ctx.now + Duration::seconds(i64::from(forecast.utc_offset_seconds));
+    let today = local_now.date_naive();
+    let dates: Vec<NaiveDate> = match w.day {
+        DaySpec::Today => vec![today],
+        DaySpec::Tomorrow => today.succ_opt().into_iter().collect(),
+        DaySpec::Weekday(wd) => {
+            let ahead = (7 + wd.num_days_from_monday() as i64
+                - chrono::Datelike::weekday(&today).num_days_from_monday() as i64)
+                % 7;
+            vec![today + Duration::days(ahead)]
+        }
+        DaySpec::WithinDays(n) => (0..i64::from(n)).map(|i| today + Duration::days(i)).collect(),
+    };
+    let mut last_why = String::new();
+    for date in dates {
+        let label = day_label(date, today);
+        let Some(day) = forecast.day(date) else {
+            last_why = format!("no forecast for {label} ({date})");
+            continue;
+        };
+        let (ok, why) = eval_day(w, day, &label);
+        if ok {
+            return (true, why);
+        }
+        last_why = why;
+    }
+    if matches!(w.day, DaySpec::WithinDays(_)) && !last_why.is_empty() {
+        return (false, format!("not in {}: {last_why}", w.day));
+    }
+    (false, last_why)
+}
+
+fn eval_day(w: &WeatherCondition, day: &DailyForecast, label: &str) -> (bool, String) {
+    let mut reasons = Vec::new();
+    for (metric, cmp) in &w.metrics {
+        let value = metric_value(day, *metric);
+        let Some(v) = value else {
+            return (false, format!("{label}'s {} is unknown", metric.label()));
+        };
+        let shown = format!("{label}'s {} {}{}", metric.label(), fmt_num(v), metric.unit());
+        if let Some((word, t)) = cmp.first_failing(v) {
+            return (false, format!("{shown} is not {word} {}{}", fmt_num(t), metric.unit()));
+        }
+        let parts: Vec<String> = cmp
+            .parts()
+            .into_iter()
+            .map(|(word, t)| format!("{word} {}{}", fmt_num(t), metric.unit()))
+            .collect();
+        reasons.push(format!("{shown} is {}", parts.join(" and ")));
+    }
+    (true, reasons.join(" and "))
+}
+
+fn metric_value(d: &DailyForecast, m: Metric) -> Option<f64> {
+    match m {
+        Metric::TempMaxC => d.temp_max_c,
+        Metric::TempMinC => d.temp_min_c,
+        Metric::PrecipitationMm => d.precipitation_mm,
+        Metric::PrecipitationProbability => d.precipitation_probability,
+        Metric::WindMaxKmh => d.wind_max_kmh,
+        Metric::UvIndex => d.uv_index,
+        Metric::SnowfallCm => d.snowfall_cm,
+    }
+}
+
+fn day_label(date: NaiveDate, today: NaiveDate) -> String {
+    if date == today {
+        "today".into()
+    } else if Some(date) == today.succ_opt() {
+        "tomorrow".into()
+    } else {
+        let wd = chrono::Datelike::weekday(&date);
+        let name = crate::rules::weekday_name(wd);
+        let mut c = name.chars();
+        c.next()
+            .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+            .unwrap_or_default()
+    }
+}
+
+/// `22` not `22.0`; `24.1` as is.
+fn fmt_num(v: f64) -> String {
+    let s = format!("{v}");
+    s.strip_suffix(".0").map(str::to_string).unwrap_or(s)
+}
+
+#[cfg(test)]
+mod tests;

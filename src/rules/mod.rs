@@ -1,0 +1,427 @@
+//! The shopper's rules file (spec/rules.md): parsed with spans, validated as a
+//! whole, and compiled into the plain values the engine evaluates.
+//!
+//! `load` either returns a complete [`RuleSet`] or every problem found, each
+//! pointing at `path:line:column`; nothing downstream ever sees half a file.
+
+mod diagnostic;
+mod parse;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use chrono::Weekday;
+use rust_decimal::Decimal;
+
+pub use diagnostic::{Diagnostic, RulesError};
+
+use crate::feeds::FeedSource;
+
+/// A validated rules file.
+#[derive(Debug, Clone)]
+pub struct RuleSet {
+    pub path: PathBuf,
+    pub settings: Settings,
+    /// In file order.
+    pub feeds: Vec<FeedSource>,
+    pub weather: WeatherConfig,
+    pub notify: NotifyConfig,
+    /// In file order: ties and output follow it.
+    pub rules: Vec<Rule>,
+}
+
+impl RuleSet {
+    /// Any enabled rule looks at the forecast, so the weather must be fetched.
+    pub fn needs_weather(&self) -> bool {
+        self.rules
+            .iter()
+            .any(|r| r.enabled && r.when.as_ref().is_some_and(Condition::uses_weather))
+    }
+
+    pub fn feed(&self, name: &str) -> Option<&FeedSource> {
+        self.feeds.iter().find(|f| f.name == name)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub currency: String,
+    pub location: Option<Location>,
+    pub budget: Option<Decimal>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Location {
+    pub latitude: f64,
+    pub longitude: f64,
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct WeatherConfig {
+    pub provider: String,
+    pub url: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct NotifyConfig {
+    pub email: Option<EmailConfig>,
+    pub webhook: Option<WebhookConfig>,
+}
+
+impl NotifyConfig {
+    /// Names of the configured channels, for `notify = true`.
+    pub fn channels(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if self.email.is_some() {
+            out.push("email".to_string());
+        }
+        if self.webhook.is_some() {
+            out.push("webhook".to_string());
+        }
+        out
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct EmailConfig {
+    pub smtp: String,
+    pub from: String,
+    pub to: Vec<String>,
+    pub username: Option<String>,
+    pub password_env: Option<String>,
+    pub password_command: Option<String>,
+    pub tls: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct WebhookConfig {
+    pub url: String,
+    pub format: Option<String>,
+    /// Header name -> environment variable holding its value.
+    pub headers_env: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Rule {
+    pub name: String,
+    pub enabled: bool,
+    pub when: Option<Condition>,
+    /// `match`: the products the rule is about.
+    pub selector: Option<Selector>,
+    pub action: Action,
+    pub cooldown: chrono::Duration,
+    /// Line of the rule's `[[rule]]` header, for messages.
+    pub line: usize,
+}
+
+impl Rule {
+    /// Every feed a selector of this rule names.
+    pub fn named_feeds(&self) -> Vec<&str> {
+        let mut selectors: Vec<&Selector> = Vec::new();
+        selectors.extend(self.selector.as_ref());
+        selectors.extend(self.action.product_selector());
+        if let Some(w) = &self.when {
+            w.visit_selectors(&mut |s| selectors.push(s));
+        }
+        selectors.iter().filter_map(|s| s.feed.as_deref()).collect()
+    }
+
+    /// Whether the rule can take something away: a removal, or a condition that a
+    /// missing product would make true. Such rules never run on partial data.
+    pub fn acts_on_absence(&self) -> bool {
+        matches!(self.action, Action::Remove { .. })
+            || self.when.as_ref().is_some_and(Condition::has_lacks)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Condition {
+    Weather(WeatherCondition),
+    BasketHas(Selector),
+    BasketLacks(Selector),
+    All(Vec<Condition>),
+    Any(Vec<Condition>),
+    Not(Box<Condition>),
+}
+
+impl Condition {
+    pub fn uses_weather(&self) -> bool {
+        match self {
+            Condition::Weather(_) => true,
+            Condition::BasketHas(_) | Condition::BasketLacks(_) => false,
+            Condition::All(c) | Condition::Any(c) => c.iter().any(Condition::uses_weather),
+            Condition::Not(c) => c.uses_weather(),
+        }
+    }
+
+    fn has_lacks(&self) -> bool {
+        match self {
+            Condition::BasketLacks(_) => true,
+            Condition::Weather(_) => false,
+            // `not has` is a `lacks` in disguise.
+            Condition::Not(_) => true,
+            Condition::BasketHas(_) => false,
+            Condition::All(c) | Condition::Any(c) => c.iter().any(Condition::has_lacks),
+        }
+    }
+
+    fn visit_selectors<'a>(&'a self, f: &mut impl FnMut(&'a Selector)) {
+        match self {
+            Condition::BasketHas(s) | Condition::BasketLacks(s) => f(s),
+            Condition::Weather(_) => {}
+            Condition::All(c) | Condition::Any(c) => c.iter().for_each(|c| c.visit_selectors(f)),
+            Condition::Not(c) => c.visit_selectors(f),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct WeatherCondition {
+    pub day: DaySpec,
+    pub metrics: Vec<(Metric, Comparison<f64>)>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum DaySpec {
+    Today,
+    Tomorrow,
+    Weekday(Weekday),
+    /// Any of the next N days, today included.
+    WithinDays(u32),
+}
+
+impl fmt::Display for DaySpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DaySpec::Today => f.write_str("today"),
+            DaySpec::Tomorrow => f.write_str("tomorrow"),
+            DaySpec::Weekday(w) => f.write_str(weekday_name(*w)),
+            DaySpec::WithinDays(n) => write!(f, "the next {n} days"),
+        }
+    }
+}
+
+pub fn weekday_name(w: Weekday) -> &'static str {
+    match w {
+        Weekday::Mon => "monday",
+        Weekday::Tue => "tuesday",
+        Weekday::Wed => "wednesday",
+        Weekday::Thu => "thursday",
+        Weekday::Fri => "friday",
+        Weekday::Sat => "saturday",
+        Weekday::Sun => "sunday",
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Metric {
+    TempMaxC,
+    TempMinC,
+    PrecipitationMm,
+    PrecipitationProbability,
+    WindMaxKmh,
+    UvIndex,
+    SnowfallCm,
+}
+
+impl Metric {
+    pub const ALL: [(&'static str, Metric); 7] = [
+        ("temp_max_c", Metric::TempMaxC),
+        ("temp_min_c", Metric::TempMinC),
+        ("precipitation_mm", Metric::PrecipitationMm),
+        ("precipitation_probability", Metric::PrecipitationProbability),
+        ("wind_max_kmh", Metric::WindMaxKmh),
+        ("uv_index", Metric::UvIndex),
+        ("snowfall_cm", Metric::SnowfallCm),
+    ];
+
+    /// How a reason names the value: "max", "chance of rain"...
+    pub fn label(self) -> &'static str {
+        match self {
+            Metric::TempMaxC => "max",
+            Metric::TempMinC => "min",
+            Metric::PrecipitationMm => "rain",
+            Metric::PrecipitationProbability => "chance of rain",
+            Metric::WindMaxKmh => "max wind",
+            Metric::UvIndex => "UV index",
+            Metric::SnowfallCm => "snowfall",
+        }
+    }
+
+    pub fn unit(self) -> &'static str {
+        match self {
+            Metric::TempMaxC | Metric::TempMinC => " °C",
+            Metric::PrecipitationMm => " mm",
+            Metric::PrecipitationProbability => "%",
+            Metric::WindMaxKmh => " km/h",
+            Metric::UvIndex => "",
+            Metric::SnowfallCm => " cm",
+        }
+    }
+}
+
+/// `above` (>), `below` (<), `at_least` (>=), `at_most` (<=): one or two of them.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Comparison<T> {
+    pub above: Option<T>,
+    pub below: Option<T>,
+    pub at_least: Option<T>,
+    pub at_most: Option<T>,
+}
+
+impl<T: PartialOrd + Copy> Comparison<T> {
+    pub fn holds(&self, v: T) -> bool {
+        self.above.is_none_or(|t| v > t)
+            && self.below.is_none_or(|t| v < t)
+            && self.at_least.is_none_or(|t| v >= t)
+            && self.at_most.is_none_or(|t| v <= t)
+    }
+
+    /// The parts of the comparison, in words, with the threshold: `("above", t)`.
+    pub fn parts(&self) -> Vec<(&'static str, T)> {
+        let mut out = Vec::new();
+        if let Some(t) = self.above {
+            out.push(("above", t));
+        }
+        if let Some(t) = self.at_least {
+            out.push(("at least", t));
+        }
+        if let Some(t) = self.below {
+            out.push(("below", t));
+        }
+        if let Some(t) = self.at_most {
+            out.push(("at most", t));
+        }
+        out
+    }
+
+    /// The first part that fails for `v`, in words.
+    pub fn first_failing(&self, v: T) -> Option<(&'static str, T)> {
+        self.parts().into_iter().find(|(word, t)| {
+            let ok = match *word {
+                "above" => v > *t,
+                "at least" => v >= *t,
+                "below" => v < *t,
+                _ => v <= *t,
+            };
+            !ok
+        })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Scope {
+    #[default]
+    Catalog,
+    Basket,
+}
+
+/// Which products a rule is about. Text fields are stored folded (lowercase, no
+/// accents) so matching never allocates per product.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Selector {
+    pub scope: Scope,
+    /// `in` was written (a swap's or removal's match otherwise means the basket).
+    pub scope_written: bool,
+    pub feed: Option<String>,
+    pub id: Option<String>,
+    /// Normalised to 14 digits.
+    pub gtin: Option<String>,
+    /// Folded words that must all occur in the name.
+    pub name_words: Vec<String>,
+    /// As written, for messages.
+    pub name: Option<String>,
+    pub brand: Option<String>,
+    pub category: Option<String>,
+    pub price: Option<Comparison<Decimal>>,
+    pub discount_pct: Option<Comparison<Decimal>>,
+    pub on_sale: Option<bool>,
+    pub available: Option<bool>,
+    pub contains: Vec<String>,
+    pub allergens: Vec<String>,
+    pub labels: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Prefer {
+    Cheapest,
+    ClosestPrice,
+    First,
+}
+
+impl Prefer {
+    pub fn parse(s: &str) -> Option<Prefer> {
+        match s {
+            "cheapest" => Some(Prefer::Cheapest),
+            "closest_price" => Some(Prefer::ClosestPrice),
+            "first" => Some(Prefer::First),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    Add {
+        product: Option<Selector>,
+        quantity: u32,
+        limit: usize,
+        prefer: Prefer,
+    },
+    Remove {
+        product: Option<Selector>,
+    },
+    Swap {
+        without: Vec<String>,
+        without_allergens: Vec<String>,
+        keep_category: bool,
+        prefer: Prefer,
+        max_price: Option<Decimal>,
+    },
+    Notify {
+        /// Empty: every configured channel.
+        channels: Vec<String>,
+        limit: usize,
+    },
+}
+
+impl Action {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Action::Add { .. } => "add",
+            Action::Remove { .. } => "remove",
+            Action::Swap { .. } => "swap",
+            Action::Notify { .. } => "notify",
+        }
+    }
+
+    pub fn product_selector(&self) -> Option<&Selector> {
+        match self {
+            Action::Add { product, .. } | Action::Remove { product } => product.as_ref(),
+            _ => None,
+        }
+    }
+}
+
+/// Reads and validates a rules file. A missing file gets its own error so the
+/// command can suggest `basket init`.
+pub fn load(path: &Path) -> Result<RuleSet, RulesError> {
+    let bytes = std::fs::read(path).map_err(|source| RulesError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let text = String::from_utf8(bytes).map_err(|e| RulesError::NotUtf8 {
+        path: path.to_path_buf(),
+        offset: e.utf8_error().valid_up_to(),
+    })?;
+    parse_str(path, &text)
+}
+
+/// Validates rules text; `path` is only used in messages.
+pub fn parse_str(path: &Path, text: &str) -> Result<RuleSet, RulesError> {
+    parse::parse(path, text)
+}
+
+#[cfg(test)]
+mod tests;
