@@ -74,6 +74,10 @@ pub struct Outcome {
 pub struct Explanation {
     pub rule: String,
     pub fired: bool,
+    /// The rule ran on complete data (false when a feed or the forecast it
+    /// needs failed), so what it did not propose no longer applies.
+    #[serde(skip)]
+    pub evaluated: bool,
     pub proposals: usize,
     pub detail: String,
 }
@@ -135,8 +139,10 @@ struct RuleState<'r> {
 
 enum Status {
     Active,
-    /// Not evaluated, or its condition does not hold: why, for `--explain`.
+    /// Its condition does not hold, or it is disabled: why, for `--explain`.
     Idle(String),
+    /// Not evaluated: something it needs failed this run.
+    Skipped(String),
 }
 
 enum Work<'r> {
@@ -332,10 +338,11 @@ impl<'a> Evaluation<'a> {
                     ctx.rules.settings.currency
                 ));
             }
-            if let Status::Idle(why) = &state.status {
+            if let Status::Idle(why) | Status::Skipped(why) = &state.status {
                 out.explanations.push(Explanation {
                     rule: rule.name.clone(),
                     fired: false,
+                    evaluated: matches!(state.status, Status::Idle(_)),
                     proposals: 0,
                     detail: why.clone(),
                 });
@@ -427,6 +434,7 @@ impl<'a> Evaluation<'a> {
                         out.explanations.push(Explanation {
                             rule: rule.name.clone(),
                             fired: false,
+                            evaluated: true,
                             proposals: 0,
                             detail: no_candidates_detail(&state.near_miss, rule, 0),
                         });
@@ -435,6 +443,7 @@ impl<'a> Evaluation<'a> {
                         out.explanations.push(Explanation {
                             rule: rule.name.clone(),
                             fired: true,
+                            evaluated: true,
                             proposals: 0,
                             detail: format!(
                                 "{} product{} to notify{}",
@@ -465,6 +474,7 @@ impl<'a> Evaluation<'a> {
             out.explanations.push(Explanation {
                 rule: rule.name.clone(),
                 fired: !made.is_empty(),
+                evaluated: true,
                 proposals: made.len(),
                 detail: match detail_if_none {
                     Some(d) if made.is_empty() => d,
@@ -491,34 +501,43 @@ impl<'a> RuleState<'a> {
             near_miss: None,
             cooling_down: 0,
         };
-        if let Err(why) = state.prepare(ctx) {
-            state.status = Status::Idle(why);
+        match state.prepare(ctx) {
+            Ok(()) => {}
+            Err(Skip::Idle(why)) => state.status = Status::Idle(why),
+            Err(Skip::Skipped(why)) => state.status = Status::Skipped(why),
         }
         state
     }
 
     /// Decides whether the rule runs at all this time, and sets up its work.
-    fn prepare(&mut self, ctx: &'a Context<'a>) -> Result<(), String> {
+    fn prepare(&mut self, ctx: &'a Context<'a>) -> Result<(), Skip> {
         let rule = self.rule;
         if !rule.enabled {
-            return Err("disabled".into());
+            return Err(Skip::Idle("disabled".into()));
         }
         for feed in rule.named_feeds() {
             if let Some(why) = ctx.failed_feeds.get(feed) {
-                return Err(format!("feed '{feed}' failed ({why})"));
+                return Err(Skip::Skipped(format!("feed '{feed}' failed ({why})")));
             }
         }
         // A feed that did not answer is unknown: never let it make a removal or a
         // "lacks" fire.
         if rule.acts_on_absence() {
             if let Some((feed, why)) = ctx.failed_feeds.iter().next() {
-                return Err(format!("feed '{feed}' failed ({why}), and this rule acts on what is missing"));
+                return Err(Skip::Skipped(format!(
+                    "feed '{feed}' failed ({why}), and this rule acts on what is missing"
+                )));
             }
         }
         if let Some(when) = &rule.when {
+            if when.uses_weather() {
+                if let Weather::Failed(why) = &ctx.weather {
+                    return Err(Skip::Skipped(format!("the weather forecast failed ({why})")));
+                }
+            }
             let (holds, reason) = eval_condition(when, ctx);
             if !holds {
-                return Err(reason);
+                return Err(Skip::Idle(reason));
             }
             self.when_reason = Some(reason);
         }
@@ -540,7 +559,7 @@ impl<'a> RuleState<'a> {
                     if m.scope == Scope::Basket {
                         let has = ctx.basket.iter().any(|i| check(m, &i.product, currency, false) == Match::Yes);
                         if !has {
-                            return Err("no basket item matches its match".into());
+                            return Err(Skip::Idle("no basket item matches its match".into()));
                         }
                     }
                 }
@@ -551,10 +570,10 @@ impl<'a> RuleState<'a> {
                     .filter(|i| check_ignoring_price(&selector, &i.product))
                     .count();
                 if held >= *limit {
-                    return Err(format!(
+                    return Err(Skip::Idle(format!(
                         "the basket already holds {held} matching item{}",
                         plural(held)
-                    ));
+                    )));
                 }
                 Work::Add {
                     selector,
@@ -602,13 +621,18 @@ impl<'a> RuleState<'a> {
                     })
                     .collect();
                 if watched.is_empty() {
-                    return Err("no basket item matches".into());
+                    return Err(Skip::Idle("no basket item matches".into()));
                 }
                 Work::Swap { watched }
             }
         };
         Ok(())
     }
+}
+
+enum Skip {
+    Idle(String),
+    Skipped(String),
 }
 
 static EMPTY_SELECTOR: Selector = Selector {

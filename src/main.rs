@@ -1,1 +1,6 @@
-fn main() {}
+//! The `basket` binary: everything lives in the library; `main` only hands over
+//! the arguments and turns the outcome into an exit code.
+
+fn main() -> std::process::ExitCode {
+    basket::app::main_with_args(std::env::args_os())
+}

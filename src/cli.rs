@@ -1,0 +1,157 @@
+//! Command-line definitions (clap derive) and nothing else: the raw arguments,
+//! before they are resolved into a [`crate::app::Context`].
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "basket",
+    version,
+    about = "A terminal shopping assistant: your rules, your feeds, your yes.",
+    long_about = "basket reads your shopping rules (TOML), fetches product, price and weather feeds, \
+                  and proposes adds, removals and swaps for your basket. Nothing changes without your yes; \
+                  run from cron it stores what it found as pending for `basket review`."
+)]
+pub struct Cli {
+    /// The rules file [default: <config dir>/rules.toml]
+    #[arg(long, global = true, env = "BASKET_RULES", value_name = "PATH")]
+    pub rules: Option<PathBuf>,
+    /// Where basket.db lives [default: <data dir>]
+    #[arg(long, global = true, env = "BASKET_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Where fetched feeds are cached [default: <cache dir>]
+    #[arg(long, global = true, env = "BASKET_CACHE_DIR", value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+    /// Print only errors
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Print more about what happens (feeds fetched, records read)
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+    /// When to use colour
+    #[arg(long, global = true, value_enum, default_value_t = ColorWhen::Auto, value_name = "WHEN")]
+    pub color: ColorWhen,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorWhen {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Write the annotated example rules to the rules path
+    Init {
+        /// Overwrite an existing rules file
+        #[arg(long)]
+        force: bool,
+    },
+    /// Fetch the feeds, evaluate the rules, and decide on the proposals
+    Check(CheckArgs),
+    /// Decide on the proposals still pending from earlier runs
+    Review,
+    /// Show the basket, with a total per currency
+    List {
+        #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+        format: ListFormat,
+    },
+    /// Add a product from the feeds by hand (QUERY: feed/id, a barcode, or words of its name)
+    Add {
+        query: String,
+        #[arg(long, short = 'n', default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+        quantity: u32,
+        /// Use cached feeds only
+        #[arg(long)]
+        offline: bool,
+    },
+    /// Remove an item from the basket (ITEM: feed/id, id, or words of its name)
+    Remove { item: String },
+    /// Empty the basket (asks first on a terminal)
+    Clear {
+        /// Do not ask
+        #[arg(long, short)]
+        yes: bool,
+    },
+    /// Decisions taken: when, which rule, which product, approved or declined
+    History {
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+        #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+        format: ListFormat,
+    },
+    /// Check or list the rules
+    #[command(subcommand)]
+    Rules(RulesCommand),
+    /// Run the whole check on built-in example feeds, offline, in a throwaway basket
+    Demo(DemoArgs),
+    /// Print shell completions
+    Completions { shell: clap_complete::Shell },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RulesCommand {
+    /// Validate the rules file: `ok: N rules, M feeds`, or every problem
+    Check,
+    /// The rules, one line each, with what each watches
+    List,
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct CheckArgs {
+    /// Never prompt: store new proposals as pending (default when stdin is not a terminal)
+    #[arg(long)]
+    pub no_input: bool,
+    /// Approve every proposal without asking (except those over budget)
+    #[arg(long, short, conflicts_with = "no_input")]
+    pub yes: bool,
+    /// Evaluate and show; store and apply nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    #[arg(long, value_enum, default_value_t = CheckFormat::Table)]
+    pub format: CheckFormat,
+    /// Send notifications to the configured channels
+    #[arg(long)]
+    pub notify: bool,
+    /// Use cached feeds only
+    #[arg(long)]
+    pub offline: bool,
+    /// After the proposals, say for each rule whether it fired and why not
+    #[arg(long)]
+    pub explain: bool,
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct DemoArgs {
+    /// Never prompt (default when stdin is not a terminal)
+    #[arg(long)]
+    pub no_input: bool,
+    /// Approve every proposal without asking
+    #[arg(long, short, conflicts_with = "no_input")]
+    pub yes: bool,
+    #[arg(long, value_enum, default_value_t = CheckFormat::Table)]
+    pub format: CheckFormat,
+    /// Say for each rule whether it fired and why not
+    #[arg(long)]
+    pub explain: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum CheckFormat {
+    #[default]
+    Table,
+    Json,
+    Summary,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ListFormat {
+    Table,
+    Json,
+    Csv,
+}

@@ -1,0 +1,389 @@
+//! `basket check`: fetch, evaluate, show, decide. Also the body of `basket demo`,
+//! which only differs in where the feeds come from and where the basket lives.
+
+use std::collections::{BTreeMap, HashSet};
+use std::io::Write;
+
+use anyhow::Context as _;
+
+use crate::app::{CmdResult, Context, Failure};
+use crate::cli::{CheckArgs, CheckFormat};
+use crate::engine::{self, Memory, Weather};
+use crate::feeds::{self, open_meteo, FeedError, FetchOptions, Fetcher};
+use crate::model::{Forecast, Product, Proposal, ProposalStatus};
+use crate::report::CheckReport;
+use crate::rules::{self, RuleSet};
+use crate::store::Store;
+use crate::ui::{self, Approver, ApproveAll, Choice, TerminalApprover};
+
+/// What the feeds said this run.
+pub struct Gathered {
+    /// Every product of every feed that answered, in feed order.
+    pub products: Vec<Product>,
+    /// `None`: not needed; `Some(Err)`: needed but failed.
+    pub forecast: Option<Result<Forecast, String>>,
+    /// Feed name -> why it failed.
+    pub failed_feeds: BTreeMap<String, String>,
+    pub warnings: Vec<String>,
+}
+
+/// How the proposals get decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Show only; store nothing.
+    DryRun,
+    /// Store as pending for `basket review` (cron).
+    NoInput,
+    /// Approve all within budget.
+    Yes,
+    /// Ask at the terminal.
+    Ask,
+}
+
+impl Mode {
+    pub fn choose(ctx: &Context, no_input: bool, yes: bool, dry_run: bool, format: CheckFormat) -> Mode {
+        if dry_run {
+            Mode::DryRun
+        } else if yes {
+            Mode::Yes
+        } else if no_input || !ctx.interactive || format != CheckFormat::Table {
+            // Machine-readable output never waits on a prompt.
+            Mode::NoInput
+        } else {
+            Mode::Ask
+        }
+    }
+}
+
+pub fn run(ctx: &Context, args: &CheckArgs) -> CmdResult {
+    let ruleset = rules::load(&ctx.rules_path)?;
+    let mut store = Store::open(&ctx.data_dir)?;
+    if args.notify {
+        ctx.warn("--notify: sending by email or webhook is not available in this version yet; notifications are shown and remembered only");
+    }
+    let gathered = gather_live(ctx, &ruleset, args.offline, true)?;
+    if !ruleset.feeds.is_empty() && gathered.failed_feeds.len() == ruleset.feeds.len() {
+        for w in &gathered.warnings {
+            ctx.warn(w);
+        }
+        return Err(Failure::failed(format!(
+            "every feed failed ({} of {}); nothing was evaluated and the basket is unchanged",
+            gathered.failed_feeds.len(),
+            ruleset.feeds.len()
+        ))
+        .with_hint("check the feed URLs in the rules file and your connection, then run again"));
+    }
+    let mode = Mode::choose(ctx, args.no_input, args.yes, args.dry_run, args.format);
+    evaluate_and_decide(ctx, &ruleset, &mut store, gathered, mode, args.format, args.explain)
+}
+
+/// Fetches every feed (and the forecast if a rule needs it) concurrently.
+pub fn gather_live(
+    ctx: &Context,
+    ruleset: &RuleSet,
+    offline: bool,
+    with_weather: bool,
+) -> Result<Gathered, Failure> {
+    let fetcher = Fetcher::new(FetchOptions::default())
+        .map_err(|e| Failure::failed(format!("cannot set up HTTP: {e}")))?;
+    if offline {
+        ctx.warn("--offline: the feed cache arrives in a later version; fetching as usual");
+    }
+    let needs_weather = with_weather && ruleset.needs_weather();
+    let location = ruleset.settings.location.clone();
+    let (feed_results, forecast) = std::thread::scope(|s| {
+        let weather = s.spawn(|| match (needs_weather, &location) {
+            (true, Some(loc)) => Some(
+                open_meteo::fetch_forecast(&fetcher, &ruleset.weather.url, loc.latitude, loc.longitude)
+                    .map_err(|e| e.to_string()),
+            ),
+            _ => None,
+        });
+        let feeds = feeds::fetch_products(&fetcher, &ruleset.feeds);
+        let forecast = weather.join().unwrap_or_else(|_| Some(Err("the weather fetch crashed".into())));
+        (feeds, forecast)
+    });
+    Ok(collect(ctx, ruleset, feed_results, forecast))
+}
+
+/// Turns per-feed results into one product list plus warnings.
+pub fn collect(
+    ctx: &Context,
+    ruleset: &RuleSet,
+    results: Vec<Result<feeds::FetchedFeed, FeedError>>,
+    forecast: Option<Result<Forecast, String>>,
+) -> Gathered {
+    let mut g = Gathered {
+        products: Vec::new(),
+        forecast,
+        failed_feeds: BTreeMap::new(),
+        warnings: Vec::new(),
+    };
+    for (source, result) in ruleset.feeds.iter().zip(results) {
+        match result {
+            Ok(fetched) => {
+                ctx.info(&format!(
+                    "feed '{}': {} product{}",
+                    source.name,
+                    fetched.products.len(),
+                    if fetched.products.len() == 1 { "" } else { "s" }
+                ));
+                if let Some(w) = fetched.report.warning() {
+                    g.warnings.push(w);
+                }
+                g.products.extend(fetched.products);
+            }
+            Err(e) => {
+                g.warnings.push(format!(
+                    "feed '{}': {e}; rules that need it were skipped",
+                    source.name
+                ));
+                g.failed_feeds.insert(source.name.clone(), e.to_string());
+            }
+        }
+    }
+    if let Some(Err(why)) = &g.forecast {
+        g.warnings
+            .push(format!("weather: {why}; rules that need the forecast were skipped"));
+    }
+    g
+}
+
+/// Evaluates, reports, asks or stores, and applies. Shared with `demo`.
+pub fn evaluate_and_decide(
+    ctx: &Context,
+    ruleset: &RuleSet,
+    store: &mut Store,
+    mut gathered: Gathered,
+    mode: Mode,
+    format: CheckFormat,
+    explain: bool,
+) -> CmdResult {
+    let basket = store.basket()?;
+    let memory = Memory {
+        pending: store.pending()?.into_iter().map(|p| p.id).collect(),
+        declined: store.declines()?,
+        notified: store.notified_map()?,
+    };
+    engine::merge_facts_by_gtin(&mut gathered.products);
+    let weather = match &gathered.forecast {
+        None => Weather::NotNeeded,
+        Some(Ok(f)) => Weather::Known(f),
+        Some(Err(why)) => Weather::Failed(why.clone()),
+    };
+    let ectx = engine::Context {
+        now: ctx.now,
+        rules: ruleset,
+        basket: &basket,
+        weather,
+        failed_feeds: &gathered.failed_feeds,
+        memory: &memory,
+    };
+    let outcome = engine::evaluate(&ectx, &gathered.products);
+    let mut warnings = gathered.warnings;
+    warnings.extend(outcome.warnings.iter().cloned());
+    let mut proposals = outcome.proposals;
+
+    if mode != Mode::DryRun {
+        remember(ctx, store, ruleset, &proposals, &outcome.explanations)?;
+        for n in outcome.notifications.iter().filter(|n| n.new) {
+            for p in &n.products {
+                store.record_notified(&n.rule, p, ctx.now)?;
+            }
+        }
+    }
+
+    let explanations = explain.then(|| outcome.explanations.clone());
+    let show = |proposals: &[Proposal]| {
+        CheckReport::new(
+            proposals,
+            &outcome.notifications,
+            outcome.notices.clone(),
+            warnings.clone(),
+            explanations.clone(),
+        )
+    };
+
+    match mode {
+        Mode::Ask => {
+            print_report(ctx, &show(&proposals), CheckFormat::Table)?;
+            let mut approver = TerminalApprover::new(ctx.color);
+            let left = budget_left_for(store, ruleset)?;
+            decide_all(ctx, store, &mut proposals, &mut approver, left)?;
+        }
+        Mode::Yes => {
+            let mut approver = ApproveAll;
+            let left = budget_left_for(store, ruleset)?;
+            decide_all(ctx, store, &mut proposals, &mut approver, left)?;
+            print_report(ctx, &show(&proposals), format)?;
+        }
+        Mode::NoInput | Mode::DryRun => {
+            print_report(ctx, &show(&proposals), format)?;
+            if mode == Mode::NoInput && format == CheckFormat::Table && !proposals.is_empty() {
+                ctx.warn("not asking (no terminal, or --no-input): the proposals are pending; run `basket review` to decide");
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Stores what was found as pending, and forgets pending proposals that a rule
+/// which ran this time no longer makes (the price went back up, the item left).
+fn remember(
+    ctx: &Context,
+    store: &mut Store,
+    ruleset: &RuleSet,
+    proposals: &[Proposal],
+    explanations: &[engine::Explanation],
+) -> CmdResult {
+    store.save_pending(proposals, ctx.now)?;
+    let made: HashSet<&str> = proposals.iter().map(|p| p.id.as_str()).collect();
+    let ran: HashSet<&str> = explanations
+        .iter()
+        .filter(|e| e.evaluated)
+        .map(|e| e.rule.as_str())
+        .collect();
+    let known: HashSet<&str> = ruleset.rules.iter().map(|r| r.name.as_str()).collect();
+    let stale: Vec<String> = store
+        .pending()?
+        .into_iter()
+        .filter(|p| !made.contains(p.id.as_str()))
+        .filter(|p| ran.contains(p.rule.as_str()) || !known.contains(p.rule.as_str()))
+        .map(|p| p.id)
+        .collect();
+    store.forget_pending(&stale)?;
+    Ok(())
+}
+
+/// Asks about each undecided proposal and applies each answer in its own
+/// transaction, so an interruption keeps exactly the decisions taken so far.
+pub fn decide_all(
+    ctx: &Context,
+    store: &mut Store,
+    proposals: &mut [Proposal],
+    approver: &mut dyn Approver,
+    budget_left: Option<rust_decimal::Decimal>,
+) -> CmdResult {
+    let open: Vec<usize> = (0..proposals.len())
+        .filter(|&i| matches!(proposals[i].status, ProposalStatus::New | ProposalStatus::Pending))
+        .collect();
+    let total = open.len();
+    let (mut approved, mut declined, mut skipped) = (0, 0, 0);
+    // Within one run, approvals add up against the budget.
+    let mut spent = rust_decimal::Decimal::ZERO;
+    for (n, &i) in open.iter().enumerate() {
+        let p = &mut proposals[i];
+        if let (Some(left), Some(delta)) = (budget_left.as_ref(), p.cost_delta()) {
+            if delta > rust_decimal::Decimal::ZERO && spent + delta > *left {
+                p.over_budget = true;
+            }
+        }
+        let choice = approver
+            .ask(p, n + 1, total)
+            .context("cannot read the answer from the terminal")?;
+        match choice {
+            Choice::Approve => {
+                store.apply_decision(p, true, ctx.now)?;
+                p.status = ProposalStatus::Approved;
+                spent += p.cost_delta().unwrap_or_default().max(rust_decimal::Decimal::ZERO);
+                approved += 1;
+            }
+            Choice::Decline => {
+                store.apply_decision(p, false, ctx.now)?;
+                p.status = ProposalStatus::Declined;
+                declined += 1;
+            }
+            Choice::Skip => skipped += 1,
+            Choice::Stop => {
+                skipped += total - n;
+                break;
+            }
+        }
+    }
+    if total > 0 && !ctx.quiet {
+        eprintln!(
+            "{approved} approved, {declined} declined, {skipped} left pending{}",
+            if skipped > 0 { " (basket review)" } else { "" }
+        );
+    }
+    Ok(())
+}
+
+/// What the budget still allows, in the settings currency, if a budget is set.
+pub fn budget_left_for(store: &Store, ruleset: &RuleSet) -> Result<Option<rust_decimal::Decimal>, Failure> {
+    let Some(budget) = ruleset.settings.budget else {
+        return Ok(None);
+    };
+    let totals = store.totals()?;
+    let spent = totals
+        .get(&ruleset.settings.currency)
+        .copied()
+        .unwrap_or_default();
+    Ok(Some(budget - spent))
+}
+
+pub fn print_report(ctx: &Context, report: &CheckReport, format: CheckFormat) -> CmdResult {
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    match format {
+        CheckFormat::Json => {
+            serde_json::to_writer_pretty(&mut out, report).context("cannot write the report")?;
+            writeln!(out).context("cannot write the report")?;
+        }
+        CheckFormat::Summary => {
+            let text = report.summary();
+            if !text.is_empty() {
+                writeln!(out, "{text}").context("cannot write the summary")?;
+            }
+            for w in &report.warnings {
+                ctx.warn(w);
+            }
+        }
+        CheckFormat::Table => {
+            if report.proposals.is_empty() {
+                writeln!(out, "No proposals.").context("cannot write the report")?;
+            } else {
+                writeln!(out, "{}", ui::proposals_table(&report.proposals))
+                    .context("cannot write the report")?;
+            }
+            for n in &report.notifications {
+                let channels = if n.channels.is_empty() {
+                    "no channel configured".to_string()
+                } else {
+                    n.channels.join(", ")
+                };
+                writeln!(
+                    out,
+                    "notify {} ({channels}){}:",
+                    n.rule,
+                    if n.new { "" } else { " (already notified)" }
+                )
+                .context("cannot write the report")?;
+                for p in &n.products {
+                    let was = p
+                        .regular_price
+                        .as_ref()
+                        .map(|r| format!(", was {r}"))
+                        .unwrap_or_default();
+                    writeln!(out, "  - {} ({}{was})", p.name, crate::report::price_of(p))
+                        .context("cannot write the report")?;
+                }
+            }
+            for n in &report.notices {
+                writeln!(out, "note: {n}").context("cannot write the report")?;
+            }
+            if let Some(rules) = &report.rules {
+                writeln!(out, "\nRules:").context("cannot write the report")?;
+                for e in rules {
+                    writeln!(out, "  {e}").context("cannot write the report")?;
+                }
+            }
+            out.flush().context("cannot write the report")?;
+            drop(out);
+            for w in &report.warnings {
+                ctx.warn(w);
+            }
+        }
+    }
+    Ok(())
+}

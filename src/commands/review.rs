@@ -1,0 +1,33 @@
+//! `basket review`: decide on what earlier non-interactive runs left pending.
+
+use crate::app::{CmdResult, Context};
+use crate::cli::CheckFormat;
+use crate::commands::check::{budget_left_for, decide_all, print_report};
+use crate::report::CheckReport;
+use crate::store::Store;
+use crate::ui::TerminalApprover;
+
+pub fn run(ctx: &Context) -> CmdResult {
+    let mut store = Store::open(&ctx.data_dir)?;
+    let mut pending = store.pending()?;
+    if pending.is_empty() {
+        println!("Nothing to review.");
+        return Ok(());
+    }
+    print_report(
+        ctx,
+        &CheckReport::new(&pending, &[], Vec::new(), Vec::new(), None),
+        CheckFormat::Table,
+    )?;
+    if !ctx.interactive {
+        ctx.warn("not a terminal: nothing was decided; run `basket review` in a terminal to decide");
+        return Ok(());
+    }
+    // The budget needs the rules; review still works when they are broken.
+    let left = match crate::rules::load(&ctx.rules_path) {
+        Ok(set) => budget_left_for(&store, &set)?,
+        Err(_) => None,
+    };
+    let mut approver = TerminalApprover::new(ctx.color);
+    decide_all(ctx, &mut store, &mut pending, &mut approver, left)
+}

@@ -1,0 +1,226 @@
+//! Tables (comfy-table) and prompts (dialoguer). The prompts sit behind the
+//! [`Approver`] trait so the check flow is the same whether a person, `--yes`
+//! or nobody (cron) answers.
+
+use std::io;
+
+use comfy_table::presets::UTF8_FULL_CONDENSED;
+use comfy_table::{Cell, ContentArrangement, Table};
+use dialoguer::theme::ColorfulTheme;
+
+use crate::model::{money, ActionKind, Product, Proposal};
+use crate::report::ProposalView;
+
+/// What the shopper said about one proposal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Choice {
+    Approve,
+    Decline,
+    /// Decide later: stays pending.
+    Skip,
+    /// Stop asking (Esc, q, Ctrl-C): what was decided stays decided.
+    Stop,
+}
+
+pub trait Approver {
+    fn ask(&mut self, proposal: &Proposal, position: usize, total: usize) -> io::Result<Choice>;
+}
+
+/// `--yes`: approves everything but what would break the budget.
+pub struct ApproveAll;
+
+impl Approver for ApproveAll {
+    fn ask(&mut self, p: &Proposal, _: usize, _: usize) -> io::Result<Choice> {
+        Ok(if p.over_budget {
+            Choice::Skip
+        } else {
+            Choice::Approve
+        })
+    }
+}
+
+/// A person at a terminal.
+pub struct TerminalApprover {
+    theme: ColorfulTheme,
+}
+
+impl TerminalApprover {
+    pub fn new(color: bool) -> Self {
+        let theme = if color {
+            ColorfulTheme::default()
+        } else {
+            plain_theme()
+        };
+        TerminalApprover { theme }
+    }
+}
+
+/// The colourful theme's layout with the colours taken out (NO_COLOR, pipes).
+fn plain_theme() -> ColorfulTheme {
+    use dialoguer::console::Style;
+    ColorfulTheme {
+        defaults_style: Style::new(),
+        prompt_style: Style::new(),
+        prompt_prefix: dialoguer::console::style("?".to_string()),
+        prompt_suffix: dialoguer::console::style("›".to_string()),
+        success_prefix: dialoguer::console::style("✔".to_string()),
+        success_suffix: dialoguer::console::style("·".to_string()),
+        error_prefix: dialoguer::console::style("✘".to_string()),
+        error_style: Style::new(),
+        hint_style: Style::new(),
+        values_style: Style::new(),
+        active_item_style: Style::new(),
+        inactive_item_style: Style::new(),
+        active_item_prefix: dialoguer::console::style("❯".to_string()),
+        inactive_item_prefix: dialoguer::console::style(" ".to_string()),
+        checked_item_prefix: dialoguer::console::style("✔".to_string()),
+        unchecked_item_prefix: dialoguer::console::style("⬚".to_string()),
+        picked_item_prefix: dialoguer::console::style("❯".to_string()),
+        unpicked_item_prefix: dialoguer::console::style(" ".to_string()),
+    }
+}
+
+impl Approver for TerminalApprover {
+    fn ask(&mut self, p: &Proposal, position: usize, total: usize) -> io::Result<Choice> {
+        let budget = if p.over_budget { " [over budget]" } else { "" };
+        let prompt = format!(
+            "({position}/{total}) {}{budget} ({})",
+            headline(p),
+            p.rule
+        );
+        let items = ["approve", "decline", "skip (decide later)"];
+        let picked = dialoguer::Select::with_theme(&self.theme)
+            .with_prompt(prompt)
+            .items(&items)
+            .default(0)
+            .interact_opt();
+        match picked {
+            Ok(Some(0)) => Ok(Choice::Approve),
+            Ok(Some(1)) => Ok(Choice::Decline),
+            Ok(Some(_)) => Ok(Choice::Skip),
+            Ok(None) => Ok(Choice::Stop),
+            Err(dialoguer::Error::IO(e)) if e.kind() == io::ErrorKind::Interrupted => {
+                let _ = dialoguer::console::Term::stderr().show_cursor();
+                Ok(Choice::Stop)
+            }
+            Err(dialoguer::Error::IO(e)) => Err(e),
+        }
+    }
+}
+
+/// Asks a yes/no question on the terminal; `false` when it cannot ask.
+pub fn confirm(question: &str, color: bool) -> io::Result<bool> {
+    let theme = if color {
+        ColorfulTheme::default()
+    } else {
+        plain_theme()
+    };
+    match dialoguer::Confirm::with_theme(&theme)
+        .with_prompt(question)
+        .default(false)
+        .interact_opt()
+    {
+        Ok(answer) => Ok(answer.unwrap_or(false)),
+        Err(dialoguer::Error::IO(e)) if e.kind() == io::ErrorKind::Interrupted => {
+            let _ = dialoguer::console::Term::stderr().show_cursor();
+            Ok(false)
+        }
+        Err(dialoguer::Error::IO(e)) => Err(e),
+    }
+}
+
+/// Lets the shopper pick one of several products (for `basket add`).
+pub fn pick_product(products: &[Product], color: bool) -> io::Result<Option<usize>> {
+    let theme = if color {
+        ColorfulTheme::default()
+    } else {
+        plain_theme()
+    };
+    let items: Vec<String> = products
+        .iter()
+        .map(|p| format!("{} ({}, {}/{})", p.name, p.price_text(), p.feed, p.id))
+        .collect();
+    match dialoguer::Select::with_theme(&theme)
+        .with_prompt("Which one?")
+        .items(&items)
+        .default(0)
+        .interact_opt()
+    {
+        Ok(pick) => Ok(pick),
+        Err(dialoguer::Error::IO(e)) if e.kind() == io::ErrorKind::Interrupted => Ok(None),
+        Err(dialoguer::Error::IO(e)) => Err(e),
+    }
+}
+
+/// One line saying what a proposal does: `add 1 × Sun cream SPF 30 (4.50 GBP)`.
+pub fn headline(p: &Proposal) -> String {
+    match p.action {
+        ActionKind::Add => format!("add {} × {} ({})", p.quantity, p.product.name, p.product.price_text()),
+        ActionKind::Remove => format!("remove {} × {}", p.quantity, p.product.name),
+        ActionKind::Swap => format!(
+            "swap {} for {} ({})",
+            p.replaces.as_ref().map_or("?", |r| r.name.as_str()),
+            p.product.name,
+            p.product.price_text()
+        ),
+    }
+}
+
+pub fn new_table(width: Option<u16>) -> Table {
+    let mut t = Table::new();
+    t.load_preset(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic);
+    if let Some(w) = width {
+        t.set_width(w);
+    }
+    t
+}
+
+/// Terminal width for tables: `COLUMNS`, else the terminal's, else 100.
+pub fn table_width() -> Option<u16> {
+    if let Some(c) = std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()) {
+        return Some(c);
+    }
+    dialoguer::console::Term::stdout()
+        .size_checked()
+        .map(|(_, w)| w)
+        .or(Some(100))
+}
+
+pub fn proposals_table(proposals: &[ProposalView]) -> Table {
+    let mut t = new_table(table_width());
+    t.set_header(vec!["#", "action", "product", "price", "qty", "rule", "reason", "status"]);
+    for (i, p) in proposals.iter().enumerate() {
+        let product = match &p.replaces {
+            Some(r) => format!("{} → {}", r.name, p.product.name),
+            None => p.product.name.clone(),
+        };
+        let price = match (&p.product.price, &p.product.currency) {
+            (Some(a), Some(c)) => format!("{a} {c}"),
+            (Some(a), None) => a.clone(),
+            _ => "-".into(),
+        };
+        let mut status = p.status.clone();
+        if p.over_budget {
+            status.push_str(", over budget");
+        }
+        t.add_row(vec![
+            Cell::new(i + 1),
+            Cell::new(&p.action),
+            Cell::new(product),
+            Cell::new(price),
+            Cell::new(p.quantity),
+            Cell::new(&p.rule),
+            Cell::new(&p.reason),
+            Cell::new(status),
+        ]);
+    }
+    t
+}
+
+pub fn amount(d: rust_decimal::Decimal, currency: Option<&str>) -> String {
+    match currency {
+        Some(c) => format!("{} {c}", money(d)),
+        None => money(d),
+    }
+}
