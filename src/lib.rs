@@ -6,4 +6,5 @@
 //! `commands` wire it all together behind the CLI.
 
 pub mod model;
+pub mod store;
 pub mod text;
