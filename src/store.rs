@@ -1269,6 +1269,32 @@ mod tests {
     }
 
     #[test]
+    fn a_decision_that_fails_half_way_changes_nothing() {
+        let (_dir, mut store) = open_temp();
+        let old = product("g", "OLD", "Old spread", None, "");
+        store.add_item(&old, 1, "manual", t(0)).unwrap();
+        // Quantity 0 makes the insert of the alternative fail after the delete of
+        // the replaced item: the transaction must undo the delete.
+        let mut swap = proposal(
+            "R",
+            ActionKind::Swap,
+            product("g", "NEW", "New", None, ""),
+            Some(old),
+        );
+        swap.quantity = 0;
+        store
+            .save_pending(std::slice::from_ref(&swap), t(0))
+            .unwrap();
+        assert!(store.apply_decision(&swap, true, t(1)).is_err());
+
+        let basket = store.basket().unwrap();
+        assert_eq!(basket.len(), 1);
+        assert_eq!(basket[0].product.id, "OLD");
+        assert!(store.history(10).unwrap().is_empty());
+        assert!(store.is_pending(&swap.id).unwrap());
+    }
+
+    #[test]
     fn a_swap_without_the_replaced_item_is_refused() {
         let (_dir, mut store) = open_temp();
         let swap = proposal(
@@ -1481,6 +1507,38 @@ mod tests {
         assert!(message.contains(&path.display().to_string()), "{message}");
         assert!(!message.contains('\n'));
         assert_eq!(std::fs::read(&path).unwrap(), before);
+    }
+
+    #[test]
+    fn a_newer_schema_in_a_wal_file_is_refused_and_left_untouched() {
+        // The likelier case: a file a newer basket wrote, already in WAL mode.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(DB_FILE);
+        {
+            let mut store = Store::open(dir.path()).unwrap();
+            store
+                .add_item(&product("g", "A", "A", None, ""), 1, "manual", t(0))
+                .unwrap();
+        }
+        Connection::open(&path)
+            .unwrap()
+            .pragma_update(None, "user_version", SCHEMA_VERSION + 1)
+            .unwrap();
+        let before = std::fs::read(&path).unwrap();
+
+        let err = Store::open(dir.path()).unwrap_err();
+        assert!(matches!(err, StoreError::NewerSchema { .. }), "{err:?}");
+        assert_eq!(std::fs::read(&path).unwrap(), before);
+    }
+
+    #[test]
+    fn adding_zero_of_something_is_an_error_and_changes_nothing() {
+        let (_dir, mut store) = open_temp();
+        let err = store
+            .add_item(&product("g", "A", "A", None, ""), 0, "manual", t(0))
+            .unwrap_err();
+        assert!(matches!(err, StoreError::Sqlite { .. }), "{err:?}");
+        assert!(store.basket().unwrap().is_empty());
     }
 
     #[test]
