@@ -6,6 +6,7 @@
 //! `commands` wire it all together behind the CLI.
 
 pub mod model;
+pub mod store;
 pub mod text;
 pub mod feeds;
 pub mod rules;
