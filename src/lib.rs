@@ -3,11 +3,17 @@
 //! The flow (see DESIGN.md): `rules` parses and compiles the shopper's rules file,
 //! `feeds` fetches and parses products and the forecast, `store` holds the basket
 //! and the decisions, `engine` turns them into proposals without any I/O, and
-//! `commands` wire it all together behind the CLI.
+//! `commands` wire it all together behind the CLI (`app` resolves arguments and
+//! maps errors to exit codes).
 
+pub mod app;
+pub mod cli;
+pub mod commands;
+pub mod engine;
+pub mod feeds;
 pub mod model;
+pub mod report;
+pub mod rules;
 pub mod store;
 pub mod text;
-pub mod feeds;
-pub mod rules;
-pub mod engine;
+pub mod ui;

@@ -586,6 +586,78 @@ impl Store {
     }
 }
 
+impl Store {
+    /// The latest decline of every proposal ever declined, for the engine's
+    /// cooldown check (one query instead of one per candidate).
+    pub fn declines(&self) -> Result<HashMap<String, LastDecline>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT proposal_id, decided_at, price FROM decisions
+                 WHERE decision = 'declined'
+                 ORDER BY decided_at ASC, id ASC",
+            )
+            .at(&self.path)?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, Option<String>>(2)?,
+                ))
+            })
+            .at(&self.path)?;
+        let mut out = HashMap::new();
+        for row in rows {
+            let (id, at, price) = row.at(&self.path)?;
+            // Ascending order: later declines overwrite earlier ones.
+            out.insert(
+                id,
+                (
+                    parse_ts(&self.path, &at)?,
+                    parse_decimal(&self.path, price.as_deref())?,
+                ),
+            );
+        }
+        Ok(out)
+    }
+
+    /// Everything notified before, keyed by (rule, product), for the engine.
+    pub fn notified_map(
+        &self,
+    ) -> Result<HashMap<(String, ProductKey), crate::engine::NotifiedBefore>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT rule, feed, product_id, price, availability, notified_at FROM notified")
+            .at(&self.path)?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, Option<String>>(3)?,
+                    r.get::<_, Option<String>>(4)?,
+                    r.get::<_, String>(5)?,
+                ))
+            })
+            .at(&self.path)?;
+        let mut out = HashMap::new();
+        for row in rows {
+            let (rule, feed, id, price, availability, at) = row.at(&self.path)?;
+            out.insert(
+                (rule, ProductKey { feed, id }),
+                crate::engine::NotifiedBefore {
+                    price: parse_decimal(&self.path, price.as_deref())?,
+                    availability: availability.as_deref().and_then(crate::model::Availability::parse),
+                    at: parse_ts(&self.path, &at)?,
+                },
+            );
+        }
+        Ok(out)
+    }
+}
+
 /// Creates the data directory and any missing parents, private to the user: the
 /// basket and its history are nobody else's business.
 fn create_data_dir(dir: &Path) -> Result<(), StoreError> {

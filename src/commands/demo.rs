@@ -1,0 +1,73 @@
+//! `basket demo`: the whole check on built-in feeds, offline, in a throwaway
+//! data directory, so a newcomer sees every kind of proposal in one go.
+
+use std::path::Path;
+
+use anyhow::Context as _;
+
+use crate::app::{CmdResult, Context, Failure};
+use crate::cli::{CheckFormat, DemoArgs};
+use crate::commands::check::{collect, evaluate_and_decide, Mode};
+use crate::feeds::{self, demo, open_meteo};
+use crate::model::{BasketItem, Product};
+use crate::rules;
+use crate::store::Store;
+
+pub fn run(ctx: &Context, args: &DemoArgs) -> CmdResult {
+    let ruleset = rules::parse_str(Path::new("demo-rules.toml"), demo::RULES)?;
+    let dir = tempfile::Builder::new()
+        .prefix("basket-demo-")
+        .tempdir()
+        .context("cannot create a temporary directory for the demo basket")?;
+    let mut store = Store::open(dir.path())?;
+
+    // Parse the built-in feeds exactly as live ones would be.
+    let results = ruleset
+        .feeds
+        .iter()
+        .map(|source| match demo::body(&source.url) {
+            Some(bytes) => feeds::parse_products(source, bytes),
+            None => Err(feeds::FeedError::Shape(format!("no built-in feed {}", source.url))),
+        })
+        .collect();
+    let forecast = open_meteo::parse_forecast(demo::forecast_json(ctx.now.date_naive()).as_bytes())
+        .map_err(|e| e.to_string());
+    let gathered = collect(ctx, &ruleset, results, Some(forecast));
+
+    // A basket worth improving: a palm-oil spread, a peanut butter, a sold-out
+    // advent calendar.
+    for id in ["G-3001", "G-4001", "G-6001"] {
+        let product = find(&gathered.products, id)?;
+        store.add_item(product, 1, "manual", ctx.now)?;
+    }
+    let mode = Mode::choose(ctx, args.no_input, args.yes, false, args.format);
+    if args.format == CheckFormat::Table && !ctx.quiet {
+        println!("basket demo: built-in feeds, a throwaway basket in {}", dir.path().display());
+        println!("Basket before: {}\n", basket_line(&store.basket()?));
+    }
+    evaluate_and_decide(ctx, &ruleset, &mut store, gathered, mode, args.format, args.explain)?;
+    if args.format == CheckFormat::Table && !ctx.quiet {
+        println!("\nBasket after: {}", basket_line(&store.basket()?));
+        println!("This was a demo: nothing outside {} was touched, and it is now deleted.", dir.path().display());
+        println!("Your own rules: `basket init`, then `basket check`.");
+    }
+    Ok(())
+}
+
+fn find<'a>(products: &'a [Product], id: &str) -> Result<&'a Product, Failure> {
+    products
+        .iter()
+        .find(|p| p.id == id)
+        .ok_or_else(|| Failure::failed(format!("the built-in demo catalog lacks {id}")))
+}
+
+fn basket_line(items: &[BasketItem]) -> String {
+    if items.is_empty() {
+        return "empty".into();
+    }
+    items
+        .iter()
+        .map(|i| format!("{} × {}", i.quantity, i.product.name))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
