@@ -5,5 +5,6 @@
 //! and the decisions, `engine` turns them into proposals without any I/O, and
 //! `commands` wire it all together behind the CLI.
 
+pub mod feeds;
 pub mod model;
 pub mod text;
