@@ -122,6 +122,13 @@ fn looks_like_json_lines(body: &[u8]) -> bool {
         .is_some_and(|line| matches!(serde_json::from_slice::<Value>(line), Ok(Value::Object(_))))
 }
 
+/// Parses a whole JSON document (after the empty/HTML checks), for answers like
+/// Open-Meteo's that are one object.
+pub(crate) fn parse_document(bytes: &[u8]) -> Result<Value, FeedError> {
+    let body = checked_body(bytes, "JSON")?;
+    serde_json::from_slice(body).map_err(|e| json_error(&e))
+}
+
 fn json_error(e: &serde_json::Error) -> FeedError {
     FeedError::Json {
         line: e.line(),

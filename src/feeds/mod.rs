@@ -20,6 +20,8 @@ mod fetch;
 mod json;
 mod record;
 
+pub mod open_meteo;
+
 pub use fetch::{FetchOptions, Fetcher};
 
 /// The format of a product feed, as named by `kind` in the rules file.
