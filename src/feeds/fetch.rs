@@ -354,6 +354,27 @@ mod tests {
     }
 
     #[test]
+    fn a_silent_server_times_out() {
+        let server = tiny_http::Server::http("127.0.0.1:0").expect("bind loopback");
+        let addr = server.server_addr().to_ip().expect("ip address");
+        let handle = thread::spawn(move || {
+            // Hold the request unanswered past the client's timeout.
+            if let Ok(request) = server.recv() {
+                thread::sleep(Duration::from_millis(800));
+                let _ = request.respond(tiny_http::Response::from_string("late"));
+            }
+        });
+        let f = Fetcher::new(FetchOptions {
+            timeout: Duration::from_millis(250),
+            ..FetchOptions::default()
+        })
+        .expect("client builds");
+        let err = f.get(&format!("http://{addr}/slow")).expect_err("too slow");
+        assert_eq!(err.to_string(), "timed out after 0.25 s");
+        handle.join().expect("server thread ends");
+    }
+
+    #[test]
     fn a_closed_port_is_a_connection_error() {
         // Bind and drop to get a port nobody listens on.
         let port = std::net::TcpListener::bind("127.0.0.1:0")
