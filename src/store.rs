@@ -12,7 +12,7 @@
 //! comes back exactly; products and proposals are stored whole as JSON so every field
 //! (three-valued facts included) round-trips without a column per field.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;

@@ -1,0 +1,219 @@
+//! The `csv` feed kind: a header row of the model's field names (any case, spaces
+//! trimmed), one product per row, lists separated by `;` and `categories` a `>`
+//! path or a `;` list.
+//!
+//! Each row becomes a JSON object of its non-empty cells and goes through the same
+//! record rules as the `json` kind. A row with the wrong number of fields is skipped
+//! and counted as `line N: ...`; a missing `name` or `id`/`gtin` column fails the
+//! feed, since no row could be used.
+
+use serde_json::{Map, Value};
+
+use crate::model::Product;
+
+use super::record::product_from_record;
+use super::{checked_body, FeedError, FeedReport, FeedSource};
+
+/// Parses a CSV feed into products and the report of what was skipped.
+pub(crate) fn parse(
+    source: &FeedSource,
+    bytes: &[u8],
+) -> Result<(Vec<Product>, FeedReport), FeedError> {
+    let body = checked_body(bytes, "CSV")?;
+    let mut reader = ::csv::ReaderBuilder::new()
+        .has_headers(true)
+        // Strict field counts: a short or long row is a broken record, and
+        // guessing which cell is which would put prices into names.
+        .flexible(false)
+        .from_reader(body);
+    let columns: Vec<String> = reader
+        .headers()
+        .map_err(|e| FeedError::Csv(e.to_string()))?
+        .iter()
+        .map(|h| h.trim().to_ascii_lowercase())
+        .collect();
+    if !columns.iter().any(|c| c == "name") {
+        return Err(FeedError::MissingColumn("'name'".into()));
+    }
+    if !columns.iter().any(|c| c == "id" || c == "gtin") {
+        return Err(FeedError::MissingColumn("'id' (or 'gtin')".into()));
+    }
+
+    let mut report = FeedReport::new(&source.name);
+    let mut products = Vec::new();
+    for row in reader.records() {
+        let row = match row {
+            Ok(row) => row,
+            Err(e) => {
+                report.skip(row_problem(&e)?);
+                continue;
+            }
+        };
+        let at = line_label(row.position().map(|p| p.line()));
+        let mut record = Map::new();
+        for (column, cell) in columns.iter().zip(row.iter()) {
+            let cell = cell.trim();
+            // An empty cell is an absent field (unknown), not an empty value.
+            if !cell.is_empty() {
+                record.insert(column.clone(), Value::String(cell.to_string()));
+            }
+        }
+        match product_from_record(source, &record) {
+            Ok(product) => {
+                report.kept();
+                products.push(product);
+            }
+            Err(problem) => report.skip(format!("{at}: {problem}")),
+        }
+    }
+    if products.is_empty() {
+        if let Some(first) = report.problems.first() {
+            return Err(FeedError::NoValidRecords {
+                first_problem: first.clone(),
+            });
+        }
+    }
+    Ok((products, report))
+}
+
+/// The reason a row could not be read, or a feed error for failures that are not
+/// about one row (reading from a byte slice cannot fail with I/O, but say so).
+fn row_problem(e: &::csv::Error) -> Result<String, FeedError> {
+    match e.kind() {
+        ::csv::ErrorKind::UnequalLengths {
+            pos,
+            expected_len,
+            len,
+        } => Ok(format!(
+            "{}: {len} fields, expected {expected_len}",
+            line_label(pos.as_ref().map(|p| p.line()))
+        )),
+        ::csv::ErrorKind::Utf8 { pos, .. } => Ok(format!(
+            "{}: not valid UTF-8",
+            line_label(pos.as_ref().map(|p| p.line()))
+        )),
+        _ => Err(FeedError::Csv(e.to_string())),
+    }
+}
+
+fn line_label(line: Option<u64>) -> String {
+    match line {
+        Some(n) => format!("line {n}"),
+        None => "a row".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use rust_decimal::Decimal;
+
+    use super::*;
+    use crate::feeds::FeedKind;
+
+    fn source() -> FeedSource {
+        FeedSource {
+            name: "grocer".into(),
+            kind: FeedKind::Csv,
+            url: String::new(),
+            currency: Some("GBP".into()),
+        }
+    }
+
+    fn ok(body: &str) -> (Vec<Product>, FeedReport) {
+        parse(&source(), body.as_bytes()).expect("feed parses")
+    }
+
+    fn err(body: &str) -> String {
+        parse(&source(), body.as_bytes())
+            .expect_err("feed fails")
+            .to_string()
+    }
+
+    #[test]
+    fn reads_rows_with_lists_and_paths() {
+        let (products, report) = ok("\
+ID, Name ,price,categories,contains,free_from,allergens,labels
+1,Dark chocolate,1.99,Food > Snacks > Chocolate,en:palm-oil,gluten;Nuts,,Organic; fair-trade
+2,\"Oat milk, barista\",14.50,drinks;en:plant-milks,,,,
+");
+        assert_eq!((report.records, report.skipped), (2, 0));
+        let choc = &products[0];
+        assert_eq!(choc.categories, ["Food", "Snacks", "Chocolate"]);
+        assert_eq!(choc.contains, BTreeSet::from(["palm-oil".to_string()]));
+        assert_eq!(
+            choc.free_from,
+            BTreeSet::from(["gluten".to_string(), "nuts".to_string()])
+        );
+        assert_eq!(choc.allergens, None, "an empty cell is unknown");
+        assert_eq!(
+            choc.labels,
+            BTreeSet::from(["organic".to_string(), "fair-trade".to_string()])
+        );
+        assert_eq!(choc.currency.as_deref(), Some("GBP"));
+        let milk = &products[1];
+        assert_eq!(milk.name, "Oat milk, barista");
+        assert_eq!(milk.price.map(|p| p.to_string()).as_deref(), Some("14.50"));
+        assert_eq!(milk.categories, ["drinks", "en:plant-milks"]);
+    }
+
+    #[test]
+    fn a_short_row_is_skipped_and_counted() {
+        let (products, report) = ok("id,name,price\n1,Tea,1.00\n2,Jam\n3,Gum,0.5\n");
+        assert_eq!(products.len(), 2);
+        assert_eq!((report.records, report.skipped), (3, 1));
+        assert_eq!(report.problems, ["line 3: 2 fields, expected 3"]);
+    }
+
+    #[test]
+    fn a_bad_price_names_its_line() {
+        let (_, report) = ok("id,name,price\n1,Tea,1.00\n2,Jam,abc\n");
+        assert_eq!(report.problems, ["line 3: price \"abc\" is not a number"]);
+        assert_eq!(
+            report.warning().as_deref(),
+            Some("feed 'grocer': 1 of 2 records skipped: line 3: price \"abc\" is not a number")
+        );
+    }
+
+    #[test]
+    fn a_bom_before_the_header_is_ignored() {
+        let (products, _) = ok("\u{feff}id,name,price\r\n1,Tea,2\r\n");
+        assert_eq!(products[0].id, "1");
+        assert_eq!(products[0].price, Some(Decimal::new(2, 0)));
+    }
+
+    #[test]
+    fn gtin_alone_identifies_rows() {
+        let (products, _) = ok("gtin,name\n05449000011527,Fanta\n");
+        assert_eq!(products[0].id, "05449000011527");
+        assert_eq!(products[0].gtin.as_deref(), Some("05449000011527"));
+    }
+
+    #[test]
+    fn missing_columns_fail_the_feed() {
+        assert_eq!(err("id,title\n1,Tea\n"), "missing column 'name'");
+        assert_eq!(err("sku,name\n1,Tea\n"), "missing column 'id' (or 'gtin')");
+    }
+
+    #[test]
+    fn html_and_empty_bodies_fail_the_feed() {
+        assert_eq!(err("<html></html>"), "answered with an HTML page, not CSV");
+        assert_eq!(err(""), "empty response");
+    }
+
+    #[test]
+    fn a_header_alone_is_an_empty_feed() {
+        let (products, report) = ok("id,name\n");
+        assert!(products.is_empty());
+        assert_eq!(report.records, 0);
+    }
+
+    #[test]
+    fn only_bad_rows_fail_the_feed() {
+        assert_eq!(
+            err("id,name,price\n1,Tea,abc\n"),
+            "no valid records: line 2: price \"abc\" is not a number"
+        );
+    }
+}

@@ -1,0 +1,479 @@
+//! Feeds: where products and the forecast come from.
+//!
+//! This module turns the bytes of a product feed (JSON, CSV, and later merchant
+//! XML, product pages and Open Food Facts) into [`Product`]s, and an Open-Meteo
+//! answer into a [`Forecast`]. It knows nothing of rules: the engine folds over
+//! what comes out of here. Fetching goes through one [`Fetcher`], so timeouts,
+//! the size cap (and later retries and the cache) live in one place.
+//!
+//! A bad record is skipped and counted in a [`FeedReport`], never fatal; a feed
+//! that cannot be read at all is a [`FeedError`], which the caller turns into a
+//! warning naming the feed while the other feeds carry on.
+
+use std::fmt;
+use std::time::Duration;
+
+use crate::model::Product;
+
+mod csv;
+mod fetch;
+mod json;
+mod record;
+
+pub mod open_meteo;
+
+pub use fetch::{FetchOptions, Fetcher};
+
+/// The format of a product feed, as named by `kind` in the rules file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FeedKind {
+    Json,
+    Csv,
+    Merchant,
+    Page,
+    OpenFoodFacts,
+}
+
+impl FeedKind {
+    /// Every kind's name, in the order the docs list them (for "did you mean" hints).
+    pub const ALL: [&'static str; 5] = ["json", "csv", "merchant", "page", "openfoodfacts"];
+
+    /// Reads a kind's name from the rules file (case-insensitive, trimmed).
+    pub fn parse(s: &str) -> Option<FeedKind> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "json" => Some(FeedKind::Json),
+            "csv" => Some(FeedKind::Csv),
+            "merchant" => Some(FeedKind::Merchant),
+            "page" => Some(FeedKind::Page),
+            "openfoodfacts" => Some(FeedKind::OpenFoodFacts),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FeedKind::Json => "json",
+            FeedKind::Csv => "csv",
+            FeedKind::Merchant => "merchant",
+            FeedKind::Page => "page",
+            FeedKind::OpenFoodFacts => "openfoodfacts",
+        }
+    }
+}
+
+impl fmt::Display for FeedKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One feed table of the rules file.
+#[derive(Debug, Clone)]
+pub struct FeedSource {
+    /// The table's key; every product of the feed carries it as `Product::feed`.
+    pub name: String,
+    pub kind: FeedKind,
+    /// `http(s)://`, `file://` or a plain path.
+    pub url: String,
+    /// Used for records that give no currency of their own.
+    pub currency: Option<String>,
+}
+
+/// What parsing a feed found: records seen, records skipped and the first few reasons.
+#[derive(Debug, Clone, Default)]
+pub struct FeedReport {
+    pub feed: String,
+    /// Every record seen, good or bad.
+    pub records: usize,
+    /// Records that were not turned into products.
+    pub skipped: usize,
+    /// The first [`MAX_PROBLEMS`] reasons, e.g. `line 88: price "abc" is not a number`.
+    pub problems: Vec<String>,
+}
+
+/// How many skip reasons a report keeps: enough to show the pattern, bounded for
+/// a feed where every record is bad.
+pub const MAX_PROBLEMS: usize = 3;
+
+impl FeedReport {
+    fn new(feed: &str) -> FeedReport {
+        FeedReport {
+            feed: feed.to_string(),
+            ..FeedReport::default()
+        }
+    }
+
+    /// Counts a record that was kept.
+    fn kept(&mut self) {
+        self.records += 1;
+    }
+
+    /// Counts a record that was skipped, keeping the reason if there is room.
+    fn skip(&mut self, problem: String) {
+        self.records += 1;
+        self.skipped += 1;
+        if self.problems.len() < MAX_PROBLEMS {
+            self.problems.push(problem);
+        }
+    }
+
+    /// The one-line warning for skipped records, or `None` when nothing was skipped:
+    /// `feed 'grocer': 3 of 1,204 records skipped: line 88: price "abc" is not a number`.
+    pub fn warning(&self) -> Option<String> {
+        if self.skipped == 0 {
+            return None;
+        }
+        let noun = if self.records == 1 {
+            "record"
+        } else {
+            "records"
+        };
+        let mut text = format!(
+            "feed '{}': {} of {} {noun} skipped",
+            self.feed,
+            thousands(self.skipped),
+            thousands(self.records)
+        );
+        if let Some(first) = self.problems.first() {
+            text.push_str(": ");
+            text.push_str(first);
+        }
+        Some(text)
+    }
+}
+
+/// `1204` -> `1,204`: counts in warnings are read by people.
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A feed's products and what parsing it found.
+#[derive(Debug)]
+pub struct FetchedFeed {
+    pub source: FeedSource,
+    pub products: Vec<Product>,
+    pub report: FeedReport,
+}
+
+/// Why a feed (or the forecast) could not be used at all.
+///
+/// Each message is one short line without the feed's name: the caller prefixes
+/// `feed 'grocer': `.
+#[derive(Debug, thiserror::Error)]
+pub enum FeedError {
+    #[error("cannot set up the HTTP client: {0}")]
+    Client(String),
+    #[error("unsupported URL scheme '{scheme}' in {url}")]
+    UnsupportedScheme { scheme: String, url: String },
+    #[error("HTTP {status}{} from {url}{}", reason_suffix(.reason), detail_suffix(.detail))]
+    Http {
+        status: u16,
+        reason: Option<String>,
+        url: String,
+        /// What the server said in its error body, when it said it in a known way.
+        detail: Option<String>,
+    },
+    #[error("timed out after {}", seconds(.after))]
+    Timeout { after: Duration },
+    #[error("cannot connect to {url}: {reason}")]
+    Connect { url: String, reason: String },
+    #[error("request to {url} failed: {reason}")]
+    Request { url: String, reason: String },
+    #[error("response larger than the {} limit", size(*.limit))]
+    TooLarge { limit: u64 },
+    #[error("cannot read {path}: {reason}")]
+    Read { path: String, reason: String },
+    #[error("empty response")]
+    Empty,
+    #[error("answered with an HTML page, not {expected}")]
+    Html { expected: &'static str },
+    #[error("not valid JSON at line {line}, column {column}: {message}")]
+    Json {
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error("not valid CSV: {0}")]
+    Csv(String),
+    #[error("missing column {0}")]
+    MissingColumn(String),
+    /// The document parsed but is not shaped like the format says.
+    #[error("{0}")]
+    Shape(String),
+    #[error("no valid records: {first_problem}")]
+    NoValidRecords { first_problem: String },
+    #[error("kind '{0}' is not supported yet")]
+    Unsupported(FeedKind),
+    /// The service answered but refused the request (Open-Meteo's `"error": true`).
+    #[error("the service refused the request: {0}")]
+    Refused(String),
+    #[error("no daily forecast in the answer")]
+    NoDaily,
+    /// A parser thread panicked: a bug, reported as this feed's failure only.
+    #[error("internal error while reading the feed")]
+    Panicked,
+}
+
+fn reason_suffix(reason: &Option<String>) -> String {
+    reason.as_ref().map(|r| format!(" {r}")).unwrap_or_default()
+}
+
+fn detail_suffix(detail: &Option<String>) -> String {
+    detail
+        .as_ref()
+        .map(|d| format!(": {d}"))
+        .unwrap_or_default()
+}
+
+/// `30 s`, or `0.25 s` for the short timeouts tests use.
+fn seconds(d: &Duration) -> String {
+    if d.subsec_millis() == 0 {
+        format!("{} s", d.as_secs())
+    } else {
+        format!("{} s", d.as_secs_f64())
+    }
+}
+
+/// `64 MiB`, `512 KiB`, `1000 bytes`: the cap as the user configured it.
+fn size(bytes: u64) -> String {
+    const KIB: u64 = 1024;
+    const MIB: u64 = 1024 * 1024;
+    if bytes >= MIB && bytes % MIB == 0 {
+        format!("{} MiB", bytes / MIB)
+    } else if bytes >= KIB && bytes % KIB == 0 {
+        format!("{} KiB", bytes / KIB)
+    } else {
+        format!("{bytes} bytes")
+    }
+}
+
+/// Parses a feed's bytes by its kind. Kinds not written yet are an error, so a rules
+/// file that names one gets a clear warning instead of an empty feed.
+pub fn parse_products(source: &FeedSource, bytes: &[u8]) -> Result<FetchedFeed, FeedError> {
+    let (products, report) = match source.kind {
+        FeedKind::Json => json::parse(source, bytes)?,
+        FeedKind::Csv => csv::parse(source, bytes)?,
+        kind @ (FeedKind::Merchant | FeedKind::Page | FeedKind::OpenFoodFacts) => {
+            return Err(FeedError::Unsupported(kind))
+        }
+    };
+    Ok(FetchedFeed {
+        source: source.clone(),
+        products,
+        report,
+    })
+}
+
+/// Fetches and parses every feed at once, one thread each, so a slow feed costs its
+/// own time and not the sum. Results come back in the order of `sources`; one
+/// feed's failure does not touch the others.
+pub fn fetch_products(
+    fetcher: &Fetcher,
+    sources: &[FeedSource],
+) -> Vec<Result<FetchedFeed, FeedError>> {
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = sources
+            .iter()
+            .map(|source| {
+                scope.spawn(move || {
+                    // Kinds we cannot parse are refused before spending a request.
+                    if !matches!(source.kind, FeedKind::Json | FeedKind::Csv) {
+                        return Err(FeedError::Unsupported(source.kind));
+                    }
+                    let bytes = fetcher.get(&source.url)?;
+                    parse_products(source, &bytes)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or(Err(FeedError::Panicked)))
+            .collect()
+    })
+}
+
+/// Drops a UTF-8 byte order mark: spreadsheet exports often start with one.
+fn strip_bom(bytes: &[u8]) -> &[u8] {
+    bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)
+}
+
+/// The body without a BOM, or the error for a body that is empty or is an HTML page
+/// (a login wall, an error page, a wrong URL) where `expected` data should be.
+/// Leading whitespace is kept so that parsers' line numbers match the file.
+fn checked_body<'a>(bytes: &'a [u8], expected: &'static str) -> Result<&'a [u8], FeedError> {
+    let bytes = strip_bom(bytes);
+    let first = bytes
+        .iter()
+        .find(|b| !b.is_ascii_whitespace())
+        .ok_or(FeedError::Empty)?;
+    if *first == b'<' {
+        return Err(FeedError::Html { expected });
+    }
+    Ok(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn source(kind: FeedKind) -> FeedSource {
+        FeedSource {
+            name: "grocer".into(),
+            kind,
+            url: String::new(),
+            currency: None,
+        }
+    }
+
+    #[test]
+    fn kinds_round_trip_through_their_names() {
+        for name in FeedKind::ALL {
+            let kind = FeedKind::parse(name).expect("every listed name parses");
+            assert_eq!(kind.as_str(), name);
+        }
+        assert_eq!(FeedKind::parse(" JSON "), Some(FeedKind::Json));
+        assert_eq!(FeedKind::parse("xml"), None);
+    }
+
+    #[test]
+    fn warning_counts_with_separators_and_shows_the_first_problem() {
+        let report = FeedReport {
+            feed: "grocer".into(),
+            records: 1204,
+            skipped: 3,
+            problems: vec![
+                "line 88: price \"abc\" is not a number".into(),
+                "line 90: no name".into(),
+            ],
+        };
+        assert_eq!(
+            report.warning().as_deref(),
+            Some(
+                "feed 'grocer': 3 of 1,204 records skipped: line 88: price \"abc\" is not a number"
+            )
+        );
+        assert_eq!(FeedReport::new("x").warning(), None);
+    }
+
+    #[test]
+    fn thousands_groups_digits() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1000), "1,000");
+        assert_eq!(thousands(1234567), "1,234,567");
+    }
+
+    #[test]
+    fn report_keeps_at_most_three_problems() {
+        let mut r = FeedReport::new("f");
+        for i in 0..5 {
+            r.skip(format!("record {i}: bad"));
+        }
+        r.kept();
+        assert_eq!(
+            (r.records, r.skipped, r.problems.len()),
+            (6, 5, MAX_PROBLEMS)
+        );
+    }
+
+    #[test]
+    fn error_messages_are_one_line() {
+        let e = FeedError::Http {
+            status: 503,
+            reason: Some("Service Unavailable".into()),
+            url: "http://127.0.0.1:4000/cat.json".into(),
+            detail: None,
+        };
+        assert_eq!(
+            e.to_string(),
+            "HTTP 503 Service Unavailable from http://127.0.0.1:4000/cat.json"
+        );
+        assert_eq!(
+            FeedError::TooLarge {
+                limit: 64 * 1024 * 1024
+            }
+            .to_string(),
+            "response larger than the 64 MiB limit"
+        );
+        assert_eq!(
+            FeedError::Timeout {
+                after: Duration::from_secs(30)
+            }
+            .to_string(),
+            "timed out after 30 s"
+        );
+        assert_eq!(
+            FeedError::Unsupported(FeedKind::Merchant).to_string(),
+            "kind 'merchant' is not supported yet"
+        );
+    }
+
+    #[test]
+    fn unsupported_kinds_are_an_error_not_an_empty_feed() {
+        for kind in [FeedKind::Merchant, FeedKind::Page, FeedKind::OpenFoodFacts] {
+            let err = parse_products(&source(kind), b"[]").expect_err("not parsed yet");
+            assert!(matches!(err, FeedError::Unsupported(k) if k == kind));
+        }
+    }
+
+    #[test]
+    fn fetch_products_keeps_order_and_isolates_failures() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let json_path = dir.path().join("a.json");
+        let csv_path = dir.path().join("b.csv");
+        std::fs::write(
+            &json_path,
+            br#"[{"id":"1","name":"Tea","price":"abc"},{"id":"2","name":"Jam"}]"#,
+        )
+        .expect("write json");
+        std::fs::write(&csv_path, b"id,name\n1,Gum\n").expect("write csv");
+        let at = |name: &str, kind, path: &std::path::Path| FeedSource {
+            name: name.into(),
+            kind,
+            url: path.display().to_string(),
+            currency: None,
+        };
+        let sources = [
+            at("a", FeedKind::Json, &json_path),
+            at("gone", FeedKind::Csv, &dir.path().join("missing.csv")),
+            at("b", FeedKind::Csv, &csv_path),
+            at("shop", FeedKind::Page, &csv_path),
+        ];
+        let fetcher = Fetcher::new(FetchOptions::default()).expect("client builds");
+        let results = fetch_products(&fetcher, &sources);
+        assert_eq!(results.len(), 4);
+        let a = results[0].as_ref().expect("a parses");
+        assert_eq!((a.source.name.as_str(), a.products.len()), ("a", 1));
+        assert_eq!(
+            a.report.warning().as_deref(),
+            Some("feed 'a': 1 of 2 records skipped: record 1: price \"abc\" is not a number")
+        );
+        assert!(matches!(results[1], Err(FeedError::Read { .. })));
+        let b = results[2].as_ref().expect("b parses");
+        assert_eq!(b.products[0].name, "Gum");
+        assert!(matches!(
+            results[3],
+            Err(FeedError::Unsupported(FeedKind::Page))
+        ));
+    }
+
+    #[test]
+    fn parse_products_dispatches_by_kind() {
+        let feed = parse_products(&source(FeedKind::Json), br#"[{"id":"1","name":"Tea"}]"#)
+            .expect("valid json");
+        assert_eq!(feed.products.len(), 1);
+        assert_eq!(feed.products[0].feed, "grocer");
+        let feed = parse_products(&source(FeedKind::Csv), b"id,name\n1,Tea\n").expect("valid csv");
+        assert_eq!(feed.products[0].name, "Tea");
+    }
+}
+
+pub mod demo;
