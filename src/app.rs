@@ -35,10 +35,12 @@ impl Context {
     pub fn from_cli(cli: &Cli) -> Result<Context, Failure> {
         let dirs = directories::ProjectDirs::from("", "", "basket");
         let fallback = |what: &str| {
-            Failure::usage(format!(
-                "cannot find a {what} directory (is HOME set?)"
-            ))
-            .with_hint(format!("pass --{what}-dir DIR or set BASKET_{}_DIR", what.to_uppercase()))
+            Failure::usage(format!("cannot find a {what} directory (is HOME set?)")).with_hint(
+                format!(
+                    "pass --{what}-dir DIR or set BASKET_{}_DIR",
+                    what.to_uppercase()
+                ),
+            )
         };
         let rules_path = match &cli.rules {
             Some(p) => p.clone(),
@@ -74,7 +76,9 @@ impl Context {
         let color = match cli.color {
             ColorWhen::Always => true,
             ColorWhen::Never => false,
-            ColorWhen::Auto => stdout_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+            ColorWhen::Auto => {
+                stdout_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+            }
         };
         Ok(Context {
             rules_path,
@@ -162,7 +166,10 @@ impl From<crate::rules::RulesError> for Failure {
             preformatted: invalid,
         };
         if missing {
-            f.hint = Some("run `basket init` to write an annotated example there, or pass --rules PATH".into());
+            f.hint = Some(
+                "run `basket init` to write an annotated example there, or pass --rules PATH"
+                    .into(),
+            );
         }
         f
     }

@@ -15,8 +15,7 @@ use crate::model::{
     Notification, Product, ProductKey, Proposal, ProposalStatus,
 };
 use crate::rules::{
-    Action, Condition, DaySpec, Metric, Prefer, Rule, RuleSet, Scope, Selector,
-    WeatherCondition,
+    Action, Condition, DaySpec, Metric, Prefer, Rule, RuleSet, Scope, Selector, WeatherCondition,
 };
 use crate::text;
 
@@ -147,7 +146,7 @@ enum Status {
 
 enum Work<'r> {
     Add {
-        selector: Selector,
+        selector: Box<Selector>,
         room: usize,
         best: Vec<(usize, Product)>,
         prefer: Prefer,
@@ -185,7 +184,11 @@ pub struct Evaluation<'a> {
 impl<'a> Evaluation<'a> {
     pub fn new(ctx: &'a Context<'a>) -> Self {
         let basket_keys = ctx.basket.iter().map(|i| i.product.key()).collect();
-        let basket_gtins = ctx.basket.iter().filter_map(|i| i.product.gtin14()).collect();
+        let basket_gtins = ctx
+            .basket
+            .iter()
+            .filter_map(|i| i.product.gtin14())
+            .collect();
         let states = ctx
             .rules
             .rules
@@ -265,9 +268,15 @@ impl<'a> Evaluation<'a> {
                     if !in_basket || check(selector, product, currency, true) != Match::Yes {
                         continue;
                     }
-                    let item = ctx.basket.iter().find(|i| same_product(&i.product, product));
+                    let item = ctx
+                        .basket
+                        .iter()
+                        .find(|i| same_product(&i.product, product));
                     if let Some(item) = item {
-                        if !targets.iter().any(|t| t.product.key() == item.product.key()) {
+                        if !targets
+                            .iter()
+                            .any(|t| t.product.key() == item.product.key())
+                        {
                             targets.push(item.clone());
                         }
                     }
@@ -288,7 +297,9 @@ impl<'a> Evaluation<'a> {
                         || product.currency.as_deref() != Some(currency)
                         || product.price.is_none()
                         || !without.iter().all(|t| known_free_of_trait(product, t))
-                        || !without_allergens.iter().all(|a| known_free_of_allergen(product, a))
+                        || !without_allergens
+                            .iter()
+                            .all(|a| known_free_of_allergen(product, a))
                         || max_price.is_some_and(|m| product.price.is_some_and(|p| p > m))
                     {
                         continue;
@@ -358,12 +369,29 @@ impl<'a> Evaluation<'a> {
                         }
                         let reason = join_reasons(
                             state.when_reason.as_deref(),
-                            selector_reason(rule, &product, &ctx.rules.settings.currency),
+                            selector_reason(
+                                rule,
+                                &product,
+                                &ctx.rules.settings.currency,
+                                state.when_reason.is_none(),
+                            ),
                         );
-                        made.push(proposal(ctx, rule, ActionKind::Add, product, quantity, None, reason));
+                        made.push(proposal(
+                            ctx,
+                            rule,
+                            ActionKind::Add,
+                            product,
+                            quantity,
+                            None,
+                            reason,
+                        ));
                     }
                     if made.is_empty() {
-                        detail_if_none = Some(no_candidates_detail(&state.near_miss, rule, state.cooling_down));
+                        detail_if_none = Some(no_candidates_detail(
+                            &state.near_miss,
+                            rule,
+                            state.cooling_down,
+                        ));
                     }
                 }
                 Work::Remove { targets, .. } => {
@@ -373,7 +401,15 @@ impl<'a> Evaluation<'a> {
                             removal_reason(rule, &item.product),
                         );
                         let qty = item.quantity;
-                        made.push(proposal(ctx, rule, ActionKind::Remove, item.product, qty, None, reason));
+                        made.push(proposal(
+                            ctx,
+                            rule,
+                            ActionKind::Remove,
+                            item.product,
+                            qty,
+                            None,
+                            reason,
+                        ));
                     }
                     if made.is_empty() {
                         detail_if_none = Some("no basket item matched".to_string());
@@ -393,7 +429,12 @@ impl<'a> Evaluation<'a> {
                             Some((_, alt)) => {
                                 let reason = join_reasons(
                                     state.when_reason.as_deref(),
-                                    Some(swap_reason(&slot.item.product, &alt, without, without_allergens)),
+                                    Some(swap_reason(
+                                        &slot.item.product,
+                                        &alt,
+                                        without,
+                                        without_allergens,
+                                    )),
                                 );
                                 made.push(proposal(
                                     ctx,
@@ -532,7 +573,9 @@ impl<'a> RuleState<'a> {
         if let Some(when) = &rule.when {
             if when.uses_weather() {
                 if let Weather::Failed(why) = &ctx.weather {
-                    return Err(Skip::Skipped(format!("the weather forecast failed ({why})")));
+                    return Err(Skip::Skipped(format!(
+                        "the weather forecast failed ({why})"
+                    )));
                 }
             }
             let (holds, reason) = eval_condition(when, ctx);
@@ -557,7 +600,10 @@ impl<'a> RuleState<'a> {
                 };
                 if let Some(m) = &rule.selector {
                     if m.scope == Scope::Basket {
-                        let has = ctx.basket.iter().any(|i| check(m, &i.product, currency, false) == Match::Yes);
+                        let has = ctx
+                            .basket
+                            .iter()
+                            .any(|i| check(m, &i.product, currency, false) == Match::Yes);
                         if !has {
                             return Err(Skip::Idle("no basket item matches its match".into()));
                         }
@@ -576,7 +622,7 @@ impl<'a> RuleState<'a> {
                     )));
                 }
                 Work::Add {
-                    selector,
+                    selector: Box::new(selector),
                     room: limit - held,
                     best: Vec::new(),
                     prefer: *prefer,
@@ -594,16 +640,27 @@ impl<'a> RuleState<'a> {
                 },
             },
             Action::Remove { product } => {
-                let selectors: Vec<&Selector> = rule.selector.iter().chain(product.iter()).collect();
-                let catalog = selectors.iter().find(|s| s.scope == Scope::Catalog).copied();
-                let basket_selectors: Vec<&Selector> =
-                    selectors.iter().filter(|s| s.scope == Scope::Basket).copied().collect();
+                let selectors: Vec<&Selector> =
+                    rule.selector.iter().chain(product.iter()).collect();
+                let catalog = selectors
+                    .iter()
+                    .find(|s| s.scope == Scope::Catalog)
+                    .copied();
+                let basket_selectors: Vec<&Selector> = selectors
+                    .iter()
+                    .filter(|s| s.scope == Scope::Basket)
+                    .copied()
+                    .collect();
                 let targets = if catalog.is_some() {
                     Vec::new()
                 } else {
                     ctx.basket
                         .iter()
-                        .filter(|i| basket_selectors.iter().all(|s| check(s, &i.product, currency, false) == Match::Yes))
+                        .filter(|i| {
+                            basket_selectors
+                                .iter()
+                                .all(|s| check(s, &i.product, currency, false) == Match::Yes)
+                        })
                         .cloned()
                         .collect()
                 };
@@ -742,7 +799,8 @@ fn check_ignoring_price(s: &Selector, p: &Product) -> bool {
         }
     }
     if let Some(b) = &s.brand {
-        if !p.brand.as_deref().is_some_and(|pb| text::fold(pb.trim()) == *b) {
+        let same = p.brand.as_deref().map(|pb| text::fold(pb.trim()));
+        if same.as_deref() != Some(b.as_str()) {
             return false;
         }
     }
@@ -757,7 +815,11 @@ fn check_ignoring_price(s: &Selector, p: &Product) -> bool {
     if !s.allergens.is_empty() && !s.allergens.iter().any(|a| known_allergen(p, a)) {
         return false;
     }
-    if !s.labels.iter().all(|l| p.labels.iter().any(|pl| text::fold_tag(pl) == *l)) {
+    if !s
+        .labels
+        .iter()
+        .all(|l| p.labels.iter().any(|pl| text::fold_tag(pl) == *l))
+    {
         return false;
     }
     true
@@ -768,13 +830,17 @@ fn known_contains(p: &Product, folded_trait: &str) -> bool {
 }
 
 fn known_free_of_trait(p: &Product, folded_trait: &str) -> bool {
-    !known_contains(p, folded_trait) && p.free_from.iter().any(|t| text::fold_tag(t) == folded_trait)
+    !known_contains(p, folded_trait)
+        && p.free_from
+            .iter()
+            .any(|t| text::fold_tag(t) == folded_trait)
 }
 
 /// Known to contain, or to have traces of, the allergen.
 fn known_allergen(p: &Product, a: &str) -> bool {
     let has = |set: &Option<std::collections::BTreeSet<String>>| {
-        set.as_ref().is_some_and(|s| s.iter().any(|x| text::fold_tag(x) == a))
+        set.as_ref()
+            .is_some_and(|s| s.iter().any(|x| text::fold_tag(x) == a))
     };
     has(&p.allergens) || has(&p.traces)
 }
@@ -917,7 +983,9 @@ fn join_reasons(when: Option<&str>, what: Option<String>) -> String {
 }
 
 /// Why this product: the most telling condition of the selector, in words.
-fn selector_reason(rule: &Rule, p: &Product, currency: &str) -> Option<String> {
+/// `identify`: also say which brand or name matched, when nothing else explains
+/// the proposal (a `when` reason already does).
+fn selector_reason(rule: &Rule, p: &Product, currency: &str, identify: bool) -> Option<String> {
     let selectors: Vec<&Selector> = rule
         .selector
         .iter()
@@ -928,12 +996,20 @@ fn selector_reason(rule: &Rule, p: &Product, currency: &str) -> Option<String> {
     for s in &selectors {
         if let (Some(cmp), Some(price)) = (&s.price, p.price) {
             for (word, t) in cmp.parts() {
-                parts.push(format!("price {} {currency} is {word} {} {currency}", money(price), money(t)));
+                parts.push(format!(
+                    "price {} {currency} is {word} {} {currency}",
+                    money(price),
+                    money(t)
+                ));
             }
         }
         if let (Some(cmp), Some(d)) = (&s.discount_pct, p.discount_pct()) {
             for (word, t) in cmp.parts() {
-                parts.push(format!("{}% off is {word} {}%", d.round_dp(1).normalize(), t.normalize()));
+                parts.push(format!(
+                    "{}% off is {word} {}%",
+                    d.round_dp(1).normalize(),
+                    t.normalize()
+                ));
             }
         }
         if s.on_sale == Some(true) {
@@ -946,7 +1022,7 @@ fn selector_reason(rule: &Rule, p: &Product, currency: &str) -> Option<String> {
             }
         }
     }
-    if parts.is_empty() {
+    if parts.is_empty() && identify {
         for s in &selectors {
             if let Some(b) = &p.brand {
                 if s.brand.is_some() {
@@ -955,7 +1031,11 @@ fn selector_reason(rule: &Rule, p: &Product, currency: &str) -> Option<String> {
                 }
             }
             if let Some(name) = &s.name {
-                parts.push(format!("'{}' matches \"{name}\", at {}", p.name, p.price_text()));
+                parts.push(format!(
+                    "'{}' matches \"{name}\", at {}",
+                    p.name,
+                    p.price_text()
+                ));
                 break;
             }
         }
@@ -977,7 +1057,12 @@ fn removal_reason(rule: &Rule, p: &Product) -> Option<String> {
     Some(format!("'{}' matches the rule", p.name))
 }
 
-fn swap_reason(item: &Product, alt: &Product, without: &[String], without_allergens: &[String]) -> String {
+fn swap_reason(
+    item: &Product,
+    alt: &Product,
+    without: &[String],
+    without_allergens: &[String],
+) -> String {
     let mut has = Vec::new();
     for t in without {
         if known_contains(item, t) {
@@ -993,7 +1078,11 @@ fn swap_reason(item: &Product, alt: &Product, without: &[String], without_allerg
     if !without.is_empty() {
         free.push(format!(
             "is {} free",
-            without.iter().map(|t| t.replace(' ', "-")).collect::<Vec<_>>().join("- and ")
+            without
+                .iter()
+                .map(|t| t.replace(' ', "-"))
+                .collect::<Vec<_>>()
+                .join("- and ")
         ));
     }
     if !without_allergens.is_empty() {
@@ -1004,7 +1093,12 @@ fn swap_reason(item: &Product, alt: &Product, without: &[String], without_allerg
     } else {
         has.join(" and ")
     };
-    format!("{lead}; '{}' {} ({})", alt.name, free.join(" and "), alt.price_text())
+    format!(
+        "{lead}; '{}' {} ({})",
+        alt.name,
+        free.join(" and "),
+        alt.price_text()
+    )
 }
 
 fn human_list(items: &[String]) -> String {
@@ -1065,12 +1159,23 @@ fn eval_condition(c: &Condition, ctx: &Context) -> (bool, String) {
     let currency = ctx.rules.settings.currency.as_str();
     match c {
         Condition::Weather(w) => eval_weather(w, ctx),
-        Condition::BasketHas(s) => match ctx.basket.iter().find(|i| check(s, &i.product, currency, false) == Match::Yes) {
+        Condition::BasketHas(s) => match ctx
+            .basket
+            .iter()
+            .find(|i| check(s, &i.product, currency, false) == Match::Yes)
+        {
             Some(i) => (true, format!("the basket has '{}'", i.product.name)),
             None => (false, format!("the basket has no {}", describe(s))),
         },
-        Condition::BasketLacks(s) => match ctx.basket.iter().find(|i| check(s, &i.product, currency, false) == Match::Yes) {
-            Some(i) => (false, format!("the basket already has '{}'", i.product.name)),
+        Condition::BasketLacks(s) => match ctx
+            .basket
+            .iter()
+            .find(|i| check(s, &i.product, currency, false) == Match::Yes)
+        {
+            Some(i) => (
+                false,
+                format!("the basket already has '{}'", i.product.name),
+            ),
             None => (true, format!("the basket has no {}", describe(s))),
         },
         Condition::All(cs) => {
@@ -1143,7 +1248,9 @@ fn eval_weather(w: &WeatherCondition, ctx: &Context) -> (bool, String) {
                 % 7;
             vec![today + Duration::days(ahead)]
         }
-        DaySpec::WithinDays(n) => (0..i64::from(n)).map(|i| today + Duration::days(i)).collect(),
+        DaySpec::WithinDays(n) => (0..i64::from(n))
+            .map(|i| today + Duration::days(i))
+            .collect(),
     };
     let mut last_why = String::new();
     for date in dates {
@@ -1171,9 +1278,17 @@ fn eval_day(w: &WeatherCondition, day: &DailyForecast, label: &str) -> (bool, St
         let Some(v) = value else {
             return (false, format!("{label}'s {} is unknown", metric.label()));
         };
-        let shown = format!("{label}'s {} {}{}", metric.label(), fmt_num(v), metric.unit());
+        let shown = format!(
+            "{label}'s {} {}{}",
+            metric.label(),
+            fmt_num(v),
+            metric.unit()
+        );
         if let Some((word, t)) = cmp.first_failing(v) {
-            return (false, format!("{shown} is not {word} {}{}", fmt_num(t), metric.unit()));
+            return (
+                false,
+                format!("{shown} is not {word} {}{}", fmt_num(t), metric.unit()),
+            );
         }
         let parts: Vec<String> = cmp
             .parts()

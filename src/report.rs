@@ -128,7 +128,11 @@ impl CheckReport {
         let mut out = Vec::new();
         let mut head = Vec::new();
         if !new.is_empty() {
-            head.push(format!("{} new proposal{}", new.len(), if new.len() == 1 { "" } else { "s" }));
+            head.push(format!(
+                "{} new proposal{}",
+                new.len(),
+                if new.len() == 1 { "" } else { "s" }
+            ));
         }
         if !news.is_empty() {
             head.push(format!(

@@ -628,7 +628,9 @@ impl Store {
     ) -> Result<HashMap<(String, ProductKey), crate::engine::NotifiedBefore>, StoreError> {
         let mut stmt = self
             .conn
-            .prepare("SELECT rule, feed, product_id, price, availability, notified_at FROM notified")
+            .prepare(
+                "SELECT rule, feed, product_id, price, availability, notified_at FROM notified",
+            )
             .at(&self.path)?;
         let rows = stmt
             .query_map([], |r| {
@@ -649,7 +651,9 @@ impl Store {
                 (rule, ProductKey { feed, id }),
                 crate::engine::NotifiedBefore {
                     price: parse_decimal(&self.path, price.as_deref())?,
-                    availability: availability.as_deref().and_then(crate::model::Availability::parse),
+                    availability: availability
+                        .as_deref()
+                        .and_then(crate::model::Availability::parse),
                     at: parse_ts(&self.path, &at)?,
                 },
             );

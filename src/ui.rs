@@ -83,11 +83,7 @@ fn plain_theme() -> ColorfulTheme {
 impl Approver for TerminalApprover {
     fn ask(&mut self, p: &Proposal, position: usize, total: usize) -> io::Result<Choice> {
         let budget = if p.over_budget { " [over budget]" } else { "" };
-        let prompt = format!(
-            "({position}/{total}) {}{budget} ({})",
-            headline(p),
-            p.rule
-        );
+        let prompt = format!("({position}/{total}) {}{budget} ({})", headline(p), p.rule);
         let items = ["approve", "decline", "skip (decide later)"];
         let picked = dialoguer::Select::with_theme(&self.theme)
             .with_prompt(prompt)
@@ -155,7 +151,12 @@ pub fn pick_product(products: &[Product], color: bool) -> io::Result<Option<usiz
 /// One line saying what a proposal does: `add 1 × Sun cream SPF 30 (4.50 GBP)`.
 pub fn headline(p: &Proposal) -> String {
     match p.action {
-        ActionKind::Add => format!("add {} × {} ({})", p.quantity, p.product.name, p.product.price_text()),
+        ActionKind::Add => format!(
+            "add {} × {} ({})",
+            p.quantity,
+            p.product.name,
+            p.product.price_text()
+        ),
         ActionKind::Remove => format!("remove {} × {}", p.quantity, p.product.name),
         ActionKind::Swap => format!(
             "swap {} for {} ({})",
@@ -189,7 +190,9 @@ pub fn table_width() -> Option<u16> {
 
 pub fn proposals_table(proposals: &[ProposalView]) -> Table {
     let mut t = new_table(table_width());
-    t.set_header(vec!["#", "action", "product", "price", "qty", "rule", "reason", "status"]);
+    t.set_header(vec![
+        "#", "action", "product", "price", "qty", "rule", "reason", "status",
+    ]);
     for (i, p) in proposals.iter().enumerate() {
         let product = match &p.replaces {
             Some(r) => format!("{} → {}", r.name, p.product.name),

@@ -12,8 +12,10 @@ pub const MANUAL: &str = "manual";
 pub fn add(ctx: &Context, query: &str, quantity: u32, offline: bool) -> CmdResult {
     let ruleset = rules::load(&ctx.rules_path)?;
     if ruleset.feeds.is_empty() {
-        return Err(Failure::usage("no feeds in the rules file to look the product up in")
-            .with_hint("add a [feeds.NAME] table with kind and url"));
+        return Err(
+            Failure::usage("no feeds in the rules file to look the product up in")
+                .with_hint("add a [feeds.NAME] table with kind and url"),
+        );
     }
     let mut store = Store::open(&ctx.data_dir)?;
     let gathered = gather_live(ctx, &ruleset, offline, false)?;
@@ -26,10 +28,11 @@ pub fn add(ctx: &Context, query: &str, quantity: u32, offline: bool) -> CmdResul
         .filter(|p| matches_query(p, query))
         .collect();
     let product = match found.len() {
-        0 => {
-            return Err(Failure::failed(format!("no product in the feeds matches \"{query}\""))
-                .with_hint("try fewer words, a barcode, or feed/id as shown by `basket check --format json`"))
-        }
+        0 => return Err(
+            Failure::failed(format!("no product in the feeds matches \"{query}\"")).with_hint(
+                "try fewer words, a barcode, or feed/id as shown by `basket check --format json`",
+            ),
+        ),
         1 => found.into_iter().next(),
         n if ctx.interactive => {
             let pick = ui::pick_product(&found, ctx.color).map_err(anyhow::Error::from)?;
@@ -58,7 +61,12 @@ pub fn add(ctx: &Context, query: &str, quantity: u32, offline: bool) -> CmdResul
     let proposal = manual(ActionKind::Add, product, quantity);
     store.apply_decision(&proposal, true, ctx.now)?;
     if !ctx.quiet {
-        println!("added {} × {} ({})", quantity, proposal.product.name, proposal.product.price_text());
+        println!(
+            "added {} × {} ({})",
+            quantity,
+            proposal.product.name,
+            proposal.product.price_text()
+        );
     }
     Ok(())
 }
@@ -68,14 +76,22 @@ pub fn remove(ctx: &Context, item: &str) -> CmdResult {
     let found = store.find_items(item)?;
     let target = match found.len() {
         0 => {
-            return Err(Failure::failed(format!("no basket item matches \"{item}\""))
-                .with_hint("`basket list` shows the items and their feed/id"))
+            return Err(
+                Failure::failed(format!("no basket item matches \"{item}\""))
+                    .with_hint("`basket list` shows the items and their feed/id"),
+            )
         }
         1 => &found[0],
         n => {
-            let shown: Vec<String> = found.iter().map(|i| format!("{} ({})", i.product.key(), i.product.name)).collect();
-            return Err(Failure::usage(format!("\"{item}\" matches {n} items: {}", shown.join("; ")))
-                .with_hint("name one of them as feed/id"));
+            let shown: Vec<String> = found
+                .iter()
+                .map(|i| format!("{} ({})", i.product.key(), i.product.name))
+                .collect();
+            return Err(Failure::usage(format!(
+                "\"{item}\" matches {n} items: {}",
+                shown.join("; ")
+            ))
+            .with_hint("name one of them as feed/id"));
         }
     };
     let proposal = manual(ActionKind::Remove, target.product.clone(), target.quantity);
@@ -95,8 +111,10 @@ pub fn clear(ctx: &Context, yes: bool) -> CmdResult {
     }
     if !yes {
         if !ctx.interactive {
-            return Err(Failure::usage(format!("not clearing {n} items without confirmation"))
-                .with_hint("pass --yes to clear without a terminal"));
+            return Err(
+                Failure::usage(format!("not clearing {n} items without confirmation"))
+                    .with_hint("pass --yes to clear without a terminal"),
+            );
         }
         let question = format!("Remove all {n} items from the basket?");
         if !ui::confirm(&question, ctx.color).map_err(anyhow::Error::from)? {
@@ -106,7 +124,10 @@ pub fn clear(ctx: &Context, yes: bool) -> CmdResult {
     }
     let removed = store.clear()?;
     if !ctx.quiet {
-        println!("removed {removed} item{}", if removed == 1 { "" } else { "s" });
+        println!(
+            "removed {removed} item{}",
+            if removed == 1 { "" } else { "s" }
+        );
     }
     Ok(())
 }

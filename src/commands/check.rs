@@ -14,7 +14,7 @@ use crate::model::{Forecast, Product, Proposal, ProposalStatus};
 use crate::report::CheckReport;
 use crate::rules::{self, RuleSet};
 use crate::store::Store;
-use crate::ui::{self, Approver, ApproveAll, Choice, TerminalApprover};
+use crate::ui::{self, ApproveAll, Approver, Choice, TerminalApprover};
 
 /// What the feeds said this run.
 pub struct Gathered {
@@ -41,7 +41,13 @@ pub enum Mode {
 }
 
 impl Mode {
-    pub fn choose(ctx: &Context, no_input: bool, yes: bool, dry_run: bool, format: CheckFormat) -> Mode {
+    pub fn choose(
+        ctx: &Context,
+        no_input: bool,
+        yes: bool,
+        dry_run: bool,
+        format: CheckFormat,
+    ) -> Mode {
         if dry_run {
             Mode::DryRun
         } else if yes {
@@ -74,7 +80,19 @@ pub fn run(ctx: &Context, args: &CheckArgs) -> CmdResult {
         .with_hint("check the feed URLs in the rules file and your connection, then run again"));
     }
     let mode = Mode::choose(ctx, args.no_input, args.yes, args.dry_run, args.format);
-    evaluate_and_decide(ctx, &ruleset, &mut store, gathered, mode, args.format, args.explain)
+    let open = evaluate_and_decide(
+        ctx,
+        &ruleset,
+        &mut store,
+        gathered,
+        mode,
+        args.format,
+        args.explain,
+    )?;
+    if mode == Mode::NoInput && args.format == CheckFormat::Table && open > 0 {
+        ctx.warn("not asking (no terminal, or --no-input): the proposals are pending; run `basket review` to decide");
+    }
+    Ok(())
 }
 
 /// Fetches every feed (and the forecast if a rule needs it) concurrently.
@@ -94,13 +112,20 @@ pub fn gather_live(
     let (feed_results, forecast) = std::thread::scope(|s| {
         let weather = s.spawn(|| match (needs_weather, &location) {
             (true, Some(loc)) => Some(
-                open_meteo::fetch_forecast(&fetcher, &ruleset.weather.url, loc.latitude, loc.longitude)
-                    .map_err(|e| e.to_string()),
+                open_meteo::fetch_forecast(
+                    &fetcher,
+                    &ruleset.weather.url,
+                    loc.latitude,
+                    loc.longitude,
+                )
+                .map_err(|e| e.to_string()),
             ),
             _ => None,
         });
         let feeds = feeds::fetch_products(&fetcher, &ruleset.feeds);
-        let forecast = weather.join().unwrap_or_else(|_| Some(Err("the weather fetch crashed".into())));
+        let forecast = weather
+            .join()
+            .unwrap_or_else(|_| Some(Err("the weather fetch crashed".into())));
         (feeds, forecast)
     });
     Ok(collect(ctx, ruleset, feed_results, forecast))
@@ -143,13 +168,15 @@ pub fn collect(
         }
     }
     if let Some(Err(why)) = &g.forecast {
-        g.warnings
-            .push(format!("weather: {why}; rules that need the forecast were skipped"));
+        g.warnings.push(format!(
+            "weather: {why}; rules that need the forecast were skipped"
+        ));
     }
     g
 }
 
 /// Evaluates, reports, asks or stores, and applies. Shared with `demo`.
+/// Returns how many proposals are left undecided.
 pub fn evaluate_and_decide(
     ctx: &Context,
     ruleset: &RuleSet,
@@ -158,7 +185,7 @@ pub fn evaluate_and_decide(
     mode: Mode,
     format: CheckFormat,
     explain: bool,
-) -> CmdResult {
+) -> Result<usize, Failure> {
     let basket = store.basket()?;
     let memory = Memory {
         pending: store.pending()?.into_iter().map(|p| p.id).collect(),
@@ -219,12 +246,12 @@ pub fn evaluate_and_decide(
         }
         Mode::NoInput | Mode::DryRun => {
             print_report(ctx, &show(&proposals), format)?;
-            if mode == Mode::NoInput && format == CheckFormat::Table && !proposals.is_empty() {
-                ctx.warn("not asking (no terminal, or --no-input): the proposals are pending; run `basket review` to decide");
-            }
         }
     }
-    Ok(())
+    Ok(proposals
+        .iter()
+        .filter(|p| matches!(p.status, ProposalStatus::New | ProposalStatus::Pending))
+        .count())
 }
 
 /// Stores what was found as pending, and forgets pending proposals that a rule
@@ -265,7 +292,12 @@ pub fn decide_all(
     budget_left: Option<rust_decimal::Decimal>,
 ) -> CmdResult {
     let open: Vec<usize> = (0..proposals.len())
-        .filter(|&i| matches!(proposals[i].status, ProposalStatus::New | ProposalStatus::Pending))
+        .filter(|&i| {
+            matches!(
+                proposals[i].status,
+                ProposalStatus::New | ProposalStatus::Pending
+            )
+        })
         .collect();
     let total = open.len();
     let (mut approved, mut declined, mut skipped) = (0, 0, 0);
@@ -285,7 +317,10 @@ pub fn decide_all(
             Choice::Approve => {
                 store.apply_decision(p, true, ctx.now)?;
                 p.status = ProposalStatus::Approved;
-                spent += p.cost_delta().unwrap_or_default().max(rust_decimal::Decimal::ZERO);
+                spent += p
+                    .cost_delta()
+                    .unwrap_or_default()
+                    .max(rust_decimal::Decimal::ZERO);
                 approved += 1;
             }
             Choice::Decline => {
@@ -310,7 +345,10 @@ pub fn decide_all(
 }
 
 /// What the budget still allows, in the settings currency, if a budget is set.
-pub fn budget_left_for(store: &Store, ruleset: &RuleSet) -> Result<Option<rust_decimal::Decimal>, Failure> {
+pub fn budget_left_for(
+    store: &Store,
+    ruleset: &RuleSet,
+) -> Result<Option<rust_decimal::Decimal>, Failure> {
     let Some(budget) = ruleset.settings.budget else {
         return Ok(None);
     };

@@ -27,7 +27,10 @@ pub fn run(ctx: &Context, args: &DemoArgs) -> CmdResult {
         .iter()
         .map(|source| match demo::body(&source.url) {
             Some(bytes) => feeds::parse_products(source, bytes),
-            None => Err(feeds::FeedError::Shape(format!("no built-in feed {}", source.url))),
+            None => Err(feeds::FeedError::Shape(format!(
+                "no built-in feed {}",
+                source.url
+            ))),
         })
         .collect();
     let forecast = open_meteo::parse_forecast(demo::forecast_json(ctx.now.date_naive()).as_bytes())
@@ -42,13 +45,30 @@ pub fn run(ctx: &Context, args: &DemoArgs) -> CmdResult {
     }
     let mode = Mode::choose(ctx, args.no_input, args.yes, false, args.format);
     if args.format == CheckFormat::Table && !ctx.quiet {
-        println!("basket demo: built-in feeds, a throwaway basket in {}", dir.path().display());
+        println!(
+            "basket demo: built-in feeds, a throwaway basket in {}",
+            dir.path().display()
+        );
         println!("Basket before: {}\n", basket_line(&store.basket()?));
     }
-    evaluate_and_decide(ctx, &ruleset, &mut store, gathered, mode, args.format, args.explain)?;
+    let open = evaluate_and_decide(
+        ctx,
+        &ruleset,
+        &mut store,
+        gathered,
+        mode,
+        args.format,
+        args.explain,
+    )?;
     if args.format == CheckFormat::Table && !ctx.quiet {
         println!("\nBasket after: {}", basket_line(&store.basket()?));
-        println!("This was a demo: nothing outside {} was touched, and it is now deleted.", dir.path().display());
+        if open > 0 && mode != Mode::Ask {
+            println!("(Not a terminal, so nothing was asked: run `basket demo` in a terminal to approve or decline.)");
+        }
+        println!(
+            "This was a demo: nothing outside {} was touched, and it is now deleted.",
+            dir.path().display()
+        );
         println!("Your own rules: `basket init`, then `basket check`.");
     }
     Ok(())

@@ -22,11 +22,23 @@ pub fn run(ctx: &Context, limit: usize, format: ListFormat) -> CmdResult {
         }
         ListFormat::Csv => {
             let mut w = csv::Writer::from_writer(&mut out);
-            w.write_record(["decided_at", "decision", "action", "rule", "feed", "id", "product", "price", "currency", "quantity"])
-                .context("cannot write the history")?;
+            w.write_record([
+                "decided_at",
+                "decision",
+                "action",
+                "rule",
+                "feed",
+                "id",
+                "product",
+                "price",
+                "currency",
+                "quantity",
+            ])
+            .context("cannot write the history")?;
             for r in &records {
                 w.write_record([
-                    r.decided_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                    r.decided_at
+                        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
                     decision(r.approved).to_string(),
                     r.action.as_str().to_string(),
                     r.rule.clone(),
@@ -47,7 +59,9 @@ pub fn run(ctx: &Context, limit: usize, format: ListFormat) -> CmdResult {
                 return Ok(());
             }
             let mut t = ui::new_table(ui::table_width());
-            t.set_header(vec!["when", "decision", "action", "product", "price", "rule"]);
+            t.set_header(vec![
+                "when", "decision", "action", "product", "price", "rule",
+            ]);
             for r in &records {
                 t.add_row(vec![
                     r.decided_at.format("%Y-%m-%d %H:%M").to_string(),

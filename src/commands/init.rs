@@ -17,8 +17,7 @@ pub fn run(ctx: &Context, force: bool) -> CmdResult {
         .with_hint("edit it, or pass --force to replace it with the example"));
     }
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)
-            .with_context(|| format!("cannot create {}", dir.display()))?;
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     }
     // Write beside, then rename: a crash never leaves half a rules file.
     let tmp = path.with_extension("toml.tmp");

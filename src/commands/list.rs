@@ -38,7 +38,9 @@ impl<'a> From<&'a BasketItem> for ItemView<'a> {
             currency: i.product.currency.as_deref(),
             quantity: i.quantity,
             added_by: &i.added_by,
-            added_at: i.added_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            added_at: i
+                .added_at
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         }
     }
 }
@@ -94,7 +96,9 @@ pub fn run(ctx: &Context, format: ListFormat) -> CmdResult {
                 return Ok(());
             }
             let mut t = ui::new_table(ui::table_width());
-            t.set_header(vec!["product", "brand", "price", "qty", "added by", "feed/id"]);
+            t.set_header(vec![
+                "product", "brand", "price", "qty", "added by", "feed/id",
+            ]);
             for i in &items {
                 t.add_row(vec![
                     i.product.name.clone(),

@@ -20,7 +20,9 @@ pub fn run(ctx: &Context) -> CmdResult {
         CheckFormat::Table,
     )?;
     if !ctx.interactive {
-        ctx.warn("not a terminal: nothing was decided; run `basket review` in a terminal to decide");
+        ctx.warn(
+            "not a terminal: nothing was decided; run `basket review` in a terminal to decide",
+        );
         return Ok(());
     }
     // The budget needs the rules; review still works when they are broken.

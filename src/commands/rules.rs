@@ -24,7 +24,10 @@ pub fn list(ctx: &Context) -> CmdResult {
             r.name.clone(),
             r.action.kind().to_string(),
             watches(r),
-            r.when.as_ref().map(describe_condition).unwrap_or_else(|| "-".into()),
+            r.when
+                .as_ref()
+                .map(describe_condition)
+                .unwrap_or_else(|| "-".into()),
             if r.enabled { "yes".into() } else { "no".into() },
         ]);
     }
@@ -44,7 +47,12 @@ fn watches(r: &Rule) -> String {
     if let Some(p) = r.action.product_selector() {
         parts.push(describe_selector(p));
     }
-    if let Action::Swap { without, without_allergens, .. } = &r.action {
+    if let Action::Swap {
+        without,
+        without_allergens,
+        ..
+    } = &r.action
+    {
         let mut avoid: Vec<String> = without.clone();
         avoid.extend(without_allergens.iter().cloned());
         parts.push(format!("for alternatives without {}", avoid.join(", ")));
@@ -124,10 +132,17 @@ fn describe_condition(c: &Condition) -> String {
         }
         Condition::BasketHas(s) => format!("basket has {}", describe_selector(s)),
         Condition::BasketLacks(s) => format!("basket lacks {}", describe_selector(s)),
-        Condition::All(cs) => cs.iter().map(describe_condition).collect::<Vec<_>>().join(" and "),
+        Condition::All(cs) => cs
+            .iter()
+            .map(describe_condition)
+            .collect::<Vec<_>>()
+            .join(" and "),
         Condition::Any(cs) => format!(
             "any of ({})",
-            cs.iter().map(describe_condition).collect::<Vec<_>>().join("; ")
+            cs.iter()
+                .map(describe_condition)
+                .collect::<Vec<_>>()
+                .join("; ")
         ),
         Condition::Not(c) => format!("not ({})", describe_condition(c)),
     }

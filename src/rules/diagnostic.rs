@@ -109,7 +109,12 @@ mod tests {
     fn locates_line_and_column_in_characters() {
         let src = "a = 1\n# é\nprice = { bellow = 15 }\n";
         let at = src.find("bellow").expect("in source");
-        let d = Diagnostic::new(src, at..at + 6, "unknown key 'bellow'".into(), Some("did you mean 'below'?".into()));
+        let d = Diagnostic::new(
+            src,
+            at..at + 6,
+            "unknown key 'bellow'".into(),
+            Some("did you mean 'below'?".into()),
+        );
         assert_eq!((d.line, d.column, d.width), (3, 11, 6));
         let shown = d.render("rules.toml");
         assert_eq!(

@@ -230,7 +230,10 @@ impl Metric {
         ("temp_max_c", Metric::TempMaxC),
         ("temp_min_c", Metric::TempMinC),
         ("precipitation_mm", Metric::PrecipitationMm),
-        ("precipitation_probability", Metric::PrecipitationProbability),
+        (
+            "precipitation_probability",
+            Metric::PrecipitationProbability,
+        ),
         ("wind_max_kmh", Metric::WindMaxKmh),
         ("uv_index", Metric::UvIndex),
         ("snowfall_cm", Metric::SnowfallCm),

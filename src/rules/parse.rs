@@ -125,7 +125,12 @@ impl Parser<'_> {
             .push(Diagnostic::new(self.src, span, message.into(), None));
     }
 
-    fn error_hint(&mut self, span: Range<usize>, message: impl Into<String>, hint: impl Into<String>) {
+    fn error_hint(
+        &mut self,
+        span: Range<usize>,
+        message: impl Into<String>,
+        hint: impl Into<String>,
+    ) {
         self.diags.push(Diagnostic::new(
             self.src,
             span,
@@ -143,7 +148,9 @@ impl Parser<'_> {
             }
             let message = format!("unknown key '{k}' in {place}");
             match closest(k, allowed) {
-                Some(best) => self.error_hint(key.span(), message, format!("did you mean '{best}'?")),
+                Some(best) => {
+                    self.error_hint(key.span(), message, format!("did you mean '{best}'?"))
+                }
                 None => self.error_hint(
                     key.span(),
                     message,
@@ -204,17 +211,21 @@ impl Parser<'_> {
 
     fn positive_int(&mut self, v: &Value, what: &str) -> Option<u32> {
         let parsed = match v.get_ref() {
-            DeValue::Integer(i) => i64::from_str_radix(
-                &i.as_str().replace('_', ""),
-                i.radix(),
-            )
-            .ok(),
+            DeValue::Integer(i) => {
+                i64::from_str_radix(&i.as_str().replace('_', ""), i.radix()).ok()
+            }
             _ => None,
         };
-        match parsed.and_then(|n| u32::try_from(n).ok()).filter(|n| *n >= 1) {
+        match parsed
+            .and_then(|n| u32::try_from(n).ok())
+            .filter(|n| *n >= 1)
+        {
             Some(n) => Some(n),
             None => {
-                self.error(v.span(), format!("{what} must be a whole number of at least 1"));
+                self.error(
+                    v.span(),
+                    format!("{what} must be a whole number of at least 1"),
+                );
                 None
             }
         }
@@ -247,7 +258,10 @@ impl Parser<'_> {
             other => {
                 self.error(
                     v.span(),
-                    format!("{what} must be a price like \"15.00\" or 15, found {}", type_name(other)),
+                    format!(
+                        "{what} must be a price like \"15.00\" or 15, found {}",
+                        type_name(other)
+                    ),
                 );
                 return None;
             }
@@ -282,7 +296,10 @@ impl Parser<'_> {
             other => {
                 self.error(
                     v.span(),
-                    format!("{what} must be a list of strings, found {}", type_name(other)),
+                    format!(
+                        "{what} must be a list of strings, found {}",
+                        type_name(other)
+                    ),
                 );
                 None
             }
@@ -335,7 +352,10 @@ impl Parser<'_> {
                 }
                 other => self.error_hint(
                     v.span(),
-                    format!("'rule' must be an array of tables, found {}", type_name(other)),
+                    format!(
+                        "'rule' must be an array of tables, found {}",
+                        type_name(other)
+                    ),
                     "start each rule with a [[rule]] header",
                 ),
             },
@@ -358,7 +378,10 @@ impl Parser<'_> {
                 if rule.enabled && rule.when.as_ref().is_some_and(Condition::uses_weather) {
                     self.error_hint(
                         span.clone(),
-                        format!("rule '{}' uses the weather, but [settings] has no location", rule.name),
+                        format!(
+                            "rule '{}' uses the weather, but [settings] has no location",
+                            rule.name
+                        ),
                         "add location = { latitude = 51.5, longitude = -0.12 } under [settings]",
                     );
                 }
@@ -426,7 +449,10 @@ impl Parser<'_> {
                 Some(x) => {
                     let n = p.number(x, key)?;
                     if n.abs() > limit {
-                        p.error(x.span(), format!("{key} must be between -{limit} and {limit}"));
+                        p.error(
+                            x.span(),
+                            format!("{key} must be between -{limit} and {limit}"),
+                        );
                         return None;
                     }
                     Some(n)
@@ -463,17 +489,19 @@ impl Parser<'_> {
             };
             self.check_keys(ft, FEED_KEYS, &what);
             let kind = match ft.get("kind") {
-                Some(k) => self.string(k, "kind").and_then(|s| match FeedKind::parse(&s) {
-                    Some(kind) => Some(kind),
-                    None => {
-                        let hint = match closest(&s, &FeedKind::ALL) {
-                            Some(b) => format!("did you mean '{b}'?"),
-                            None => format!("kinds are: {}", FeedKind::ALL.join(", ")),
-                        };
-                        self.error_hint(k.span(), format!("unknown feed kind '{s}'"), hint);
-                        None
-                    }
-                }),
+                Some(k) => self
+                    .string(k, "kind")
+                    .and_then(|s| match FeedKind::parse(&s) {
+                        Some(kind) => Some(kind),
+                        None => {
+                            let hint = match closest(&s, &FeedKind::ALL) {
+                                Some(b) => format!("did you mean '{b}'?"),
+                                None => format!("kinds are: {}", FeedKind::ALL.join(", ")),
+                            };
+                            self.error_hint(k.span(), format!("unknown feed kind '{s}'"), hint);
+                            None
+                        }
+                    }),
                 None => {
                     self.error_hint(
                         fv.span(),
@@ -645,14 +673,8 @@ impl Parser<'_> {
             Some(c) => self.duration(c),
             None => Some(chrono::Duration::days(7)),
         };
-        let when = match t.get("when") {
-            Some(w) => Some(self.condition(w, ctx)),
-            None => None,
-        };
-        let selector = match t.get("match") {
-            Some(m) => Some(self.selector(m, ctx, "match")),
-            None => None,
-        };
+        let when = t.get("when").map(|w| self.condition(w, ctx));
+        let selector = t.get("match").map(|m| self.selector(m, ctx, "match"));
 
         let actions: Vec<(&str, &Value)> = ACTIONS
             .iter()
@@ -685,18 +707,28 @@ impl Parser<'_> {
         };
 
         if when.is_none() && selector.is_none() {
-            if let Some(Action::Add { product: None, .. }) | Some(Action::Notify { .. }) | Some(Action::Swap { .. }) =
-                &action
+            if let Some(Action::Add { product: None, .. })
+            | Some(Action::Notify { .. })
+            | Some(Action::Swap { .. }) = &action
             {
                 self.error_hint(
                     v.span(),
-                    format!("rule '{}' has neither `when` nor `match`", name.as_deref().unwrap_or("?")),
+                    format!(
+                        "rule '{}' has neither `when` nor `match`",
+                        name.as_deref().unwrap_or("?")
+                    ),
                     "say what it is about: match = { ... } and/or when.weather / when.basket",
                 );
-            } else if action.as_ref().is_some_and(|a| a.product_selector().is_none()) {
+            } else if action
+                .as_ref()
+                .is_some_and(|a| a.product_selector().is_none())
+            {
                 self.error_hint(
                     v.span(),
-                    format!("rule '{}' has neither `when` nor `match`", name.as_deref().unwrap_or("?")),
+                    format!(
+                        "rule '{}' has neither `when` nor `match`",
+                        name.as_deref().unwrap_or("?")
+                    ),
                     "say what it is about: match = { ... } and/or when.weather / when.basket",
                 );
             }
@@ -713,10 +745,17 @@ impl Parser<'_> {
         };
         let action = action?;
         let selector = match (&action, selector) {
-            (Action::Swap { .. } | Action::Remove { .. }, Some(s)) => Some(in_basket_unless_written(s)),
+            (Action::Swap { .. } | Action::Remove { .. }, Some(s)) => {
+                Some(in_basket_unless_written(s))
+            }
             (_, s) => s,
         };
-        self.check_action_scope(v, &action, selector.as_ref(), name.as_deref().unwrap_or("?"));
+        self.check_action_scope(
+            v,
+            &action,
+            selector.as_ref(),
+            name.as_deref().unwrap_or("?"),
+        );
 
         Some(Rule {
             name: name?,
@@ -731,7 +770,13 @@ impl Parser<'_> {
 
     /// Where the candidates of each action come from, so a rule cannot silently
     /// look in the wrong place.
-    fn check_action_scope(&mut self, v: &Value, action: &Action, selector: Option<&Selector>, name: &str) {
+    fn check_action_scope(
+        &mut self,
+        v: &Value,
+        action: &Action,
+        selector: Option<&Selector>,
+        name: &str,
+    ) {
         match action {
             Action::Add { product, .. } => {
                 if selector.is_some_and(|s| s.scope == Scope::Basket) && product.is_none() {
@@ -746,7 +791,9 @@ impl Parser<'_> {
                 if selector.is_none() {
                     self.error_hint(
                         v.span(),
-                        format!("rule '{name}' swaps but has no match for the basket items to replace"),
+                        format!(
+                            "rule '{name}' swaps but has no match for the basket items to replace"
+                        ),
                         "add match = { in = \"basket\", contains = [\"palm-oil\"] } or similar",
                     );
                 }
@@ -927,7 +974,10 @@ impl Parser<'_> {
         names.extend(WEEKDAYS.iter().map(|(n, _)| *n));
         let hint = match closest(&folded, &names) {
             Some(b) => format!("did you mean '{b}'?"),
-            None => "use \"today\", \"tomorrow\", a weekday such as \"saturday\", or within_days = N".into(),
+            None => {
+                "use \"today\", \"tomorrow\", a weekday such as \"saturday\", or within_days = N"
+                    .into()
+            }
         };
         self.error_hint(v.span(), format!("unknown day '{s}'"), hint);
         None
@@ -978,7 +1028,9 @@ impl Parser<'_> {
             );
             return None;
         }
-        if cmp.above.is_some() && cmp.at_least.is_some() || cmp.below.is_some() && cmp.at_most.is_some() {
+        if cmp.above.is_some() && cmp.at_least.is_some()
+            || cmp.below.is_some() && cmp.at_most.is_some()
+        {
             self.error_hint(
                 v.span(),
                 format!("{what} has two bounds on the same side"),
@@ -1025,10 +1077,13 @@ impl Parser<'_> {
                         true
                     }
                     Some(f) => {
-                        let names: Vec<&str> = ctx.feeds.iter().map(|fs| fs.name.as_str()).collect();
+                        let names: Vec<&str> =
+                            ctx.feeds.iter().map(|fs| fs.name.as_str()).collect();
                         let hint = match closest(&f, &names) {
                             Some(b) => format!("did you mean '{b}'?"),
-                            None if names.is_empty() => "define it first: [feeds.NAME] with kind and url".into(),
+                            None if names.is_empty() => {
+                                "define it first: [feeds.NAME] with kind and url".into()
+                            }
                             None => format!("defined feeds: {}", names.join(", ")),
                         };
                         self.error_hint(x.span(), format!("unknown feed '{f}'"), hint);
@@ -1036,7 +1091,10 @@ impl Parser<'_> {
                     }
                     None => false,
                 },
-                "id" => self.nonempty_string(x, "id").map(|i| s.id = Some(i)).is_some(),
+                "id" => self
+                    .nonempty_string(x, "id")
+                    .map(|i| s.id = Some(i))
+                    .is_some(),
                 "gtin" => {
                     let raw = match x.get_ref() {
                         DeValue::Integer(i) => Some(i.as_str().to_string()),
@@ -1082,7 +1140,10 @@ impl Parser<'_> {
                     .comparison(x, "discount_pct", |p, v, w| p.decimal(v, w))
                     .map(|c| s.discount_pct = Some(c))
                     .is_some(),
-                "on_sale" => self.boolean(x, "on_sale").map(|b| s.on_sale = Some(b)).is_some(),
+                "on_sale" => self
+                    .boolean(x, "on_sale")
+                    .map(|b| s.on_sale = Some(b))
+                    .is_some(),
                 "available" => self
                     .boolean(x, "available")
                     .map(|b| s.available = Some(b))
@@ -1109,7 +1170,13 @@ impl Parser<'_> {
         ok.then_some(s)
     }
 
-    fn action(&mut self, kind: &str, v: &Value, ctx: &RuleCtx, selector: Option<&Selector>) -> Option<Action> {
+    fn action(
+        &mut self,
+        kind: &str,
+        v: &Value,
+        ctx: &RuleCtx,
+        selector: Option<&Selector>,
+    ) -> Option<Action> {
         match kind {
             "add" => {
                 let t = self.table(v, "add")?;
@@ -1160,7 +1227,11 @@ impl Parser<'_> {
                 let t = self.table(v, "remove")?;
                 self.check_keys(t, REMOVE_KEYS, "remove");
                 let product = match t.get("product") {
-                    Some(p) => Some(in_basket_unless_written(self.selector(p, ctx, "remove.product")?)),
+                    Some(p) => Some(in_basket_unless_written(self.selector(
+                        p,
+                        ctx,
+                        "remove.product",
+                    )?)),
                     None => None,
                 };
                 Some(Action::Remove { product })
@@ -1263,7 +1334,9 @@ impl Parser<'_> {
                                 self.error_hint(
                                     c.span(),
                                     format!("channel '{ch}' is not configured"),
-                                    format!("add a [notify.{ch}] table, or drop '{ch}' from channels"),
+                                    format!(
+                                        "add a [notify.{ch}] table, or drop '{ch}' from channels"
+                                    ),
                                 );
                                 return None;
                             }

@@ -312,7 +312,7 @@ impl Pipe {
     }
 
     fn is_done(&self) -> bool {
-        self.reader.as_ref().map_or(true, JoinHandle::is_finished)
+        self.reader.as_ref().is_none_or(JoinHandle::is_finished)
     }
 
     /// What was read so far. Lossy: a test should see what was printed even if it
