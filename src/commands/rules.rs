@@ -65,11 +65,21 @@ fn watches(r: &Rule) -> String {
 }
 
 pub fn describe_selector(s: &Selector) -> String {
+    let scope = match s.scope {
+        Scope::Catalog => "catalog",
+        Scope::Basket => "basket",
+    };
+    let criteria = describe_criteria(s);
+    if criteria.is_empty() {
+        scope.to_string()
+    } else {
+        format!("{scope}, {criteria}")
+    }
+}
+
+/// The selector's conditions, without where it looks.
+fn describe_criteria(s: &Selector) -> String {
     let mut parts = Vec::new();
-    parts.push(match s.scope {
-        Scope::Catalog => "catalog".to_string(),
-        Scope::Basket => "basket".to_string(),
-    });
     if let Some(f) = &s.feed {
         parts.push(format!("feed {f}"));
     }
@@ -101,6 +111,11 @@ pub fn describe_selector(s: &Selector) -> String {
     if s.on_sale == Some(true) {
         parts.push("on sale".into());
     }
+    match s.available {
+        Some(true) => parts.push("available".into()),
+        Some(false) => parts.push("unavailable".into()),
+        None => {}
+    }
     if !s.contains.is_empty() {
         parts.push(format!("contains {}", s.contains.join("/")));
     }
@@ -130,8 +145,8 @@ fn describe_condition(c: &Condition) -> String {
                 .collect();
             format!("weather {}: {}", w.day, metrics.join(", "))
         }
-        Condition::BasketHas(s) => format!("basket has {}", describe_selector(s)),
-        Condition::BasketLacks(s) => format!("basket lacks {}", describe_selector(s)),
+        Condition::BasketHas(s) => format!("basket has {}", describe_criteria(s)),
+        Condition::BasketLacks(s) => format!("basket lacks {}", describe_criteria(s)),
         Condition::All(cs) => cs
             .iter()
             .map(describe_condition)
