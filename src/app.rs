@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use chrono::{DateTime, Utc};
 use clap::Parser;
 
-use crate::cli::{Cli, ColorWhen, Command, RulesCommand};
+use crate::cli::{Cli, ColorWhen, Command, NotifyCommand, RulesCommand};
 use crate::commands;
 
 /// Everything a command needs to know about its surroundings, resolved once.
@@ -175,6 +175,22 @@ impl From<crate::rules::RulesError> for Failure {
     }
 }
 
+impl From<crate::lock::LockError> for Failure {
+    fn from(e: crate::lock::LockError) -> Failure {
+        let held = matches!(e, crate::lock::LockError::Held { .. });
+        Failure {
+            code: 1,
+            error: anyhow::Error::new(e),
+            hint: Some(if held {
+                "wait for it to finish, or pass --wait to queue behind it".into()
+            } else {
+                "check that the data directory is writable, or pass --data-dir DIR".into()
+            }),
+            preformatted: false,
+        }
+    }
+}
+
 impl From<crate::store::StoreError> for Failure {
     fn from(e: crate::store::StoreError) -> Failure {
         Failure {
@@ -256,6 +272,9 @@ pub fn run(cli: Cli) -> CmdResult {
         Command::History { limit, format } => commands::history::run(&ctx, limit, format),
         Command::Rules(RulesCommand::Check) => commands::rules::check(&ctx),
         Command::Rules(RulesCommand::List) => commands::rules::list(&ctx),
+        Command::Notify(NotifyCommand::Test { channel }) => {
+            commands::notify::test(&ctx, channel.as_deref())
+        }
         Command::Demo(args) => commands::demo::run(&ctx, &args),
         Command::Completions { .. } => Ok(()),
     }

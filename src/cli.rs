@@ -88,10 +88,22 @@ pub enum Command {
     /// Check or list the rules
     #[command(subcommand)]
     Rules(RulesCommand),
+    /// Notification channels
+    #[command(subcommand)]
+    Notify(NotifyCommand),
     /// Run the whole check on built-in example feeds, offline, in a throwaway basket
     Demo(DemoArgs),
     /// Print shell completions
     Completions { shell: clap_complete::Shell },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum NotifyCommand {
+    /// Send a test message and show what the server answered
+    Test {
+        /// `email` or `webhook` [default: every configured channel]
+        channel: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -124,6 +136,9 @@ pub struct CheckArgs {
     /// After the proposals, say for each rule whether it fired and why not
     #[arg(long)]
     pub explain: bool,
+    /// If another check is running, wait for it instead of giving up
+    #[arg(long)]
+    pub wait: bool,
 }
 
 #[derive(Debug, Args, Clone, Default)]

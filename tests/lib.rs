@@ -5,3 +5,4 @@
 mod support;
 
 mod harness_selftest;
+mod notify;

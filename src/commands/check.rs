@@ -27,6 +27,15 @@ pub struct Gathered {
     pub warnings: Vec<String>,
 }
 
+/// How one check runs: who decides, what it prints, whether it notifies.
+#[derive(Debug, Clone, Copy)]
+pub struct Run {
+    pub mode: Mode,
+    pub format: CheckFormat,
+    pub explain: bool,
+    pub notify: bool,
+}
+
 /// How the proposals get decided.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -63,9 +72,16 @@ impl Mode {
 
 pub fn run(ctx: &Context, args: &CheckArgs) -> CmdResult {
     let ruleset = rules::load(&ctx.rules_path)?;
+    // One check at a time: a cron run and an interactive one must not both
+    // apply the same proposals. A dry run changes nothing and needs no lock.
+    let _lock = if args.dry_run {
+        None
+    } else {
+        Some(crate::lock::acquire(&ctx.data_dir, args.wait)?)
+    };
     let mut store = Store::open(&ctx.data_dir)?;
-    if args.notify {
-        ctx.warn("--notify: sending by email or webhook is not available in this version yet; notifications are shown and remembered only");
+    if args.notify && ruleset.notify.channels().is_empty() {
+        ctx.warn("--notify: no [notify.email] or [notify.webhook] in the rules file; nothing will be sent");
     }
     let gathered = gather_live(ctx, &ruleset, args.offline, true)?;
     if !ruleset.feeds.is_empty() && gathered.failed_feeds.len() == ruleset.feeds.len() {
@@ -85,9 +101,12 @@ pub fn run(ctx: &Context, args: &CheckArgs) -> CmdResult {
         &ruleset,
         &mut store,
         gathered,
-        mode,
-        args.format,
-        args.explain,
+        &Run {
+            mode,
+            format: args.format,
+            explain: args.explain,
+            notify: args.notify,
+        },
     )?;
     if mode == Mode::NoInput && args.format == CheckFormat::Table && open > 0 {
         ctx.warn("not asking (no terminal, or --no-input): the proposals are pending; run `basket review` to decide");
@@ -182,10 +201,14 @@ pub fn evaluate_and_decide(
     ruleset: &RuleSet,
     store: &mut Store,
     mut gathered: Gathered,
-    mode: Mode,
-    format: CheckFormat,
-    explain: bool,
+    how: &Run,
 ) -> Result<usize, Failure> {
+    let Run {
+        mode,
+        format,
+        explain,
+        notify,
+    } = *how;
     let basket = store.basket()?;
     let memory = Memory {
         pending: store.pending()?.into_iter().map(|p| p.id).collect(),
@@ -213,10 +236,23 @@ pub fn evaluate_and_decide(
 
     if mode != Mode::DryRun {
         remember(ctx, store, ruleset, &proposals, &outcome.explanations)?;
-        for n in outcome.notifications.iter().filter(|n| n.new) {
-            for p in &n.products {
-                store.record_notified(&n.rule, p, ctx.now)?;
-            }
+        // The digest tells about proposals left for later; at a terminal the
+        // shopper decides them now, so only a no-input run mails them.
+        let digest_proposals: &[Proposal] = if mode == Mode::NoInput {
+            &proposals
+        } else {
+            &[]
+        };
+        queue_notifications(
+            ctx,
+            store,
+            ruleset,
+            &outcome.notifications,
+            digest_proposals,
+            notify,
+        )?;
+        if notify {
+            warnings.extend(send_queued(ctx, store, ruleset)?);
         }
     }
 
@@ -252,6 +288,74 @@ pub fn evaluate_and_decide(
         .iter()
         .filter(|p| matches!(p.status, ProposalStatus::New | ProposalStatus::Pending))
         .count())
+}
+
+/// Remembers what was notified and, with `--notify`, queues one message per
+/// channel, in one transaction, so a message is never lost between the two.
+fn queue_notifications(
+    ctx: &Context,
+    store: &mut Store,
+    ruleset: &RuleSet,
+    notifications: &[crate::model::Notification],
+    proposals: &[Proposal],
+    notify: bool,
+) -> CmdResult {
+    let notified: Vec<(&str, &Product)> = notifications
+        .iter()
+        .filter(|n| n.new)
+        .flat_map(|n| n.products.iter().map(move |p| (n.rule.as_str(), p)))
+        .collect();
+    let mut messages = Vec::new();
+    if notify {
+        for channel in ruleset.notify.channels() {
+            let digest =
+                crate::notify::Digest::for_channel(&channel, notifications, proposals, ctx.now);
+            if !digest.is_empty() {
+                let json = serde_json::to_string(&digest.message())
+                    .context("cannot serialise the notification")?;
+                messages.push((channel, json));
+            }
+        }
+    }
+    let messages: Vec<(&str, String)> = messages
+        .iter()
+        .map(|(c, j)| (c.as_str(), j.clone()))
+        .collect();
+    store.record_notifications(&notified, &messages, ctx.now)?;
+    Ok(())
+}
+
+/// Sends every queued message, this run's and those earlier runs failed to send.
+/// A failure is a warning and the message stays queued; the run still succeeds.
+pub fn send_queued(
+    ctx: &Context,
+    store: &mut Store,
+    ruleset: &RuleSet,
+) -> Result<Vec<String>, Failure> {
+    let mut warnings = Vec::new();
+    for entry in store.unsent()? {
+        let message: crate::notify::Message = match serde_json::from_str(&entry.message_json) {
+            Ok(m) => m,
+            Err(e) => {
+                store.mark_failed(entry.id, &format!("unreadable queued message: {e}"))?;
+                continue;
+            }
+        };
+        match crate::notify::send(&ruleset.notify, &entry.channel, &message) {
+            Ok(answer) => {
+                ctx.info(&format!("notify {}: sent ({answer})", entry.channel));
+                store.mark_sent(entry.id, &answer, ctx.now)?;
+            }
+            Err(e) => {
+                store.mark_failed(entry.id, &e.to_string())?;
+                warnings.push(format!(
+                    "notify {}: not sent ({e}); it stays queued and will be retried on the next run",
+                    entry.channel
+                ));
+            }
+        }
+    }
+    Ok(warnings)
 }
 
 /// Stores what was found as pending, and forgets pending proposals that a rule

@@ -7,7 +7,7 @@ use anyhow::Context as _;
 
 use crate::app::{CmdResult, Context, Failure};
 use crate::cli::{CheckFormat, DemoArgs};
-use crate::commands::check::{collect, evaluate_and_decide, Mode};
+use crate::commands::check::{collect, evaluate_and_decide, Mode, Run};
 use crate::feeds::{self, demo, open_meteo};
 use crate::model::{BasketItem, Product};
 use crate::rules;
@@ -56,9 +56,12 @@ pub fn run(ctx: &Context, args: &DemoArgs) -> CmdResult {
         &ruleset,
         &mut store,
         gathered,
-        mode,
-        args.format,
-        args.explain,
+        &Run {
+            mode,
+            format: args.format,
+            explain: args.explain,
+            notify: false,
+        },
     )?;
     if args.format == CheckFormat::Table && !ctx.quiet {
         println!("\nBasket after: {}", basket_line(&store.basket()?));

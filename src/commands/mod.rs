@@ -8,5 +8,6 @@ pub mod demo;
 pub mod history;
 pub mod init;
 pub mod list;
+pub mod notify;
 pub mod review;
 pub mod rules;

@@ -446,6 +446,7 @@ struct Route {
     last_url: Option<String>,
     last_headers: Vec<(String, String)>,
     last_method: Option<String>,
+    last_body: Vec<u8>,
 }
 
 /// Shared between the test (which sets replies and reads hits) and the server
@@ -549,6 +550,14 @@ impl TestServer {
     }
 
     /// The headers of the last request for `path`, as sent (names keep their case).
+    /// The body of the last request to `path` (a webhook's POST).
+    pub fn last_body(&self, path: &str) -> Vec<u8> {
+        lock(&self.routes)
+            .get(&route_key(path))
+            .map(|r| r.last_body.clone())
+            .unwrap_or_default()
+    }
+
     pub fn last_headers(&self, path: &str) -> Vec<(String, String)> {
         self.routes()
             .get(&route_key(path))
@@ -594,7 +603,9 @@ fn route_key(url: &str) -> String {
 }
 
 fn serve(server: &tiny_http::Server, routes: &Routes) {
-    for request in server.incoming_requests() {
+    for mut request in server.incoming_requests() {
+        let mut body = Vec::new();
+        let _ = std::io::Read::read_to_end(request.as_reader(), &mut body);
         let reply = {
             let mut routes = lock(routes);
             let route = routes.entry(route_key(request.url())).or_default();
@@ -603,6 +614,7 @@ fn serve(server: &tiny_http::Server, routes: &Routes) {
             route.hits += 1;
             route.last_url = Some(request.url().to_string());
             route.last_method = Some(request.method().as_str().to_string());
+            route.last_body = body;
             route.last_headers = request
                 .headers()
                 .iter()
@@ -630,6 +642,8 @@ fn serve(server: &tiny_http::Server, routes: &Routes) {
         let _ = request.respond(response);
     }
 }
+
+pub mod smtp;
 
 /// The directory of our fixtures, `tests/fixtures/`.
 pub fn fixtures_dir() -> PathBuf {
