@@ -5,3 +5,5 @@
 mod support;
 
 mod harness_selftest;
+
+mod http_cache;
