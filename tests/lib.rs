@@ -5,4 +5,5 @@
 mod support;
 
 mod harness_selftest;
+mod http_cache;
 mod notify;

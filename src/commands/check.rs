@@ -114,21 +114,26 @@ pub fn run(ctx: &Context, args: &CheckArgs) -> CmdResult {
     Ok(())
 }
 
-/// Fetches every feed (and the forecast if a rule needs it) concurrently.
+/// Fetches every feed (and the forecast if a rule needs it) concurrently, through
+/// the HTTP cache; `offline` serves from the cache alone.
 pub fn gather_live(
     ctx: &Context,
     ruleset: &RuleSet,
     offline: bool,
     with_weather: bool,
 ) -> Result<Gathered, Failure> {
-    let fetcher = Fetcher::new(FetchOptions::default())
-        .map_err(|e| Failure::failed(format!("cannot set up HTTP: {e}")))?;
-    if offline {
-        ctx.warn("--offline: the feed cache arrives in a later version; fetching as usual");
-    }
+    let fetcher = Fetcher::new(FetchOptions {
+        cache_dir: Some(ctx.cache_dir.clone()),
+        offline,
+        now: ctx.now,
+        // Spinners only for a person watching; cron and --quiet get none.
+        progress: ctx.interactive && !ctx.quiet,
+        ..FetchOptions::default()
+    })
+    .map_err(|e| Failure::failed(format!("cannot set up HTTP: {e}")))?;
     let needs_weather = with_weather && ruleset.needs_weather();
     let location = ruleset.settings.location.clone();
-    let (feed_results, forecast) = std::thread::scope(|s| {
+    let (feed_results, weather) = std::thread::scope(|s| {
         let weather = s.spawn(|| match (needs_weather, &location) {
             (true, Some(loc)) => Some(
                 open_meteo::fetch_forecast(
@@ -142,12 +147,21 @@ pub fn gather_live(
             _ => None,
         });
         let feeds = feeds::fetch_products(&fetcher, &ruleset.feeds);
-        let forecast = weather
+        let weather = weather
             .join()
             .unwrap_or_else(|_| Some(Err("the weather fetch crashed".into())));
-        (feeds, forecast)
+        (feeds, weather)
     });
-    Ok(collect(ctx, ruleset, feed_results, forecast))
+    let (forecast, weather_warning) = match weather {
+        Some(Ok((forecast, warning))) => (Some(Ok(forecast)), warning),
+        Some(Err(why)) => (Some(Err(why)), None),
+        None => (None, None),
+    };
+    let mut gathered = collect(ctx, ruleset, feed_results, forecast);
+    if let Some(w) = weather_warning {
+        gathered.warnings.push(format!("weather: {w}"));
+    }
+    Ok(gathered)
 }
 
 /// Turns per-feed results into one product list plus warnings.
@@ -172,6 +186,9 @@ pub fn collect(
                     fetched.products.len(),
                     if fetched.products.len() == 1 { "" } else { "s" }
                 ));
+                if let Some(w) = &fetched.warning {
+                    g.warnings.push(format!("feed '{}': {w}", source.name));
+                }
                 if let Some(w) = fetched.report.warning() {
                     g.warnings.push(w);
                 }

@@ -2,18 +2,31 @@
 //!
 //! `http://` and `https://` go through one `reqwest` blocking client (rustls, gzip,
 //! timeouts, a user agent that names basket); `file://` URLs and plain paths are
-//! read from disk. The size cap is enforced while reading, because a server's
-//! `Content-Length` may be missing or wrong. Retries and the cache (feeds.md,
-//! "Fetching") belong here too, so every feed gets them without knowing.
+//! read from disk and never cached. The size cap is enforced while reading, because
+//! a server's `Content-Length` may be missing or wrong.
+//!
+//! Every HTTP answer passes through here, so every feed gets, without knowing
+//! (feeds.md, "Fetching"):
+//! - retries with exponential backoff and jitter on connection errors, timeouts,
+//!   5xx and 429, honouring `Retry-After` up to a cap;
+//! - a disk cache ([`super::cache`]) with `ETag`/`Last-Modified` revalidation, so a
+//!   run where nothing changed makes only conditional requests;
+//! - `--offline` (the cache alone) and, when a fetch fails, the cached copy with a
+//!   warning saying how old it is.
 
 use std::fs::File;
 use std::io::{self, Read};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use chrono::{DateTime, TimeDelta, Utc};
+use reqwest::header::{self, HeaderMap};
+use reqwest::StatusCode;
+
+use super::cache::{Cache, Entry, Meta};
 use super::FeedError;
 
-/// How the fetcher behaves; `Default` is what `basket check` uses.
+/// How the fetcher behaves; `Default` is a sensible client without a cache.
 #[derive(Debug, Clone)]
 pub struct FetchOptions {
     /// Time allowed to open the connection (TCP and TLS).
@@ -23,6 +36,23 @@ pub struct FetchOptions {
     /// Largest body accepted; larger answers are refused, not truncated.
     pub max_bytes: u64,
     pub user_agent: String,
+    /// Where HTTP answers are cached (under `http/`); `None` caches nothing.
+    pub cache_dir: Option<PathBuf>,
+    /// Serve from the cache only and never make a request (`--offline`).
+    pub offline: bool,
+    /// Further attempts after a retryable failure (so `3` means up to 4 requests).
+    pub retries: u32,
+    /// The first retry waits about this long, doubling each time, with jitter.
+    pub backoff: Duration,
+    /// The longest `Retry-After` honoured. A server asking for longer is not
+    /// retried at all: waiting that long would stall the run, and the cached copy
+    /// (if any) serves better.
+    pub max_retry_after: Duration,
+    /// "Now" for the cache: stored as the time of a fetch, and used for the ages
+    /// in warnings and for [`Fetcher::get_fresh`]. The run's clock (`BASKET_NOW`).
+    pub now: DateTime<Utc>,
+    /// Draw progress on stderr (a terminal, not `--quiet`); silent otherwise.
+    pub progress: bool,
 }
 
 impl Default for FetchOptions {
@@ -37,6 +67,37 @@ impl Default for FetchOptions {
                 " (+https://github.com/basket-cli/basket)"
             )
             .to_string(),
+            cache_dir: None,
+            offline: false,
+            retries: 3,
+            backoff: Duration::from_millis(500),
+            max_retry_after: Duration::from_secs(30),
+            now: Utc::now(),
+            progress: false,
+        }
+    }
+}
+
+/// A body, and how it was obtained.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fetched {
+    pub bytes: Vec<u8>,
+    /// Why the body is not a fresh answer, without the feed's name, e.g.
+    /// `HTTP 503 Service Unavailable, used the cached copy from 2 hours ago` or
+    /// `offline: used the cached copy from 3 days ago`. The caller prefixes
+    /// `feed 'grocer': ` and shows it as a warning.
+    pub warning: Option<String>,
+    /// The body came from the cache (a 304, a fresh-enough copy, offline, or a
+    /// fallback after a failure).
+    pub from_cache: bool,
+}
+
+impl Fetched {
+    fn fresh(bytes: Vec<u8>) -> Fetched {
+        Fetched {
+            bytes,
+            warning: None,
+            from_cache: false,
         }
     }
 }
@@ -46,12 +107,52 @@ impl Default for FetchOptions {
 #[derive(Debug)]
 pub struct Fetcher {
     client: reqwest::blocking::Client,
+    cache: Option<Cache>,
     opts: FetchOptions,
 }
 
 /// How much of an error body is read to find the server's reason: enough for any
 /// JSON error object, small enough not to matter.
 const ERROR_BODY_LIMIT: u64 = 16 * 1024;
+
+/// What one HTTP request ended in, when it did not fail.
+enum Answer {
+    Body {
+        bytes: Vec<u8>,
+        status: u16,
+        etag: Option<String>,
+        last_modified: Option<String>,
+    },
+    NotModified {
+        etag: Option<String>,
+        last_modified: Option<String>,
+    },
+}
+
+/// A failed request, and whether trying again may help.
+struct Failed {
+    error: FeedError,
+    retryable: bool,
+    /// What the server's `Retry-After` asked for.
+    retry_after: Option<Duration>,
+}
+
+impl Failed {
+    fn fatal(error: FeedError) -> Failed {
+        Failed {
+            error,
+            retryable: false,
+            retry_after: None,
+        }
+    }
+    fn transient(error: FeedError) -> Failed {
+        Failed {
+            error,
+            retryable: true,
+            retry_after: None,
+        }
+    }
+}
 
 impl Fetcher {
     pub fn new(opts: FetchOptions) -> Result<Fetcher, FeedError> {
@@ -62,15 +163,42 @@ impl Fetcher {
             .gzip(true)
             .build()
             .map_err(|e| FeedError::Client(root_cause(&e)))?;
-        Ok(Fetcher { client, opts })
+        let cache = opts.cache_dir.as_deref().map(Cache::new);
+        Ok(Fetcher {
+            client,
+            cache,
+            opts,
+        })
     }
 
-    /// The body at `url`: `http(s)://` over the network, `file://` or a plain path
-    /// from disk. Non-2xx answers, timeouts and bodies over the cap are errors.
-    pub fn get(&self, url: &str) -> Result<Vec<u8>, FeedError> {
+    /// The options this fetcher was made with (`progress` tells callers whether
+    /// to draw).
+    pub fn options(&self) -> &FetchOptions {
+        &self.opts
+    }
+
+    /// The body at `url`: `http(s)://` over the network (through the cache),
+    /// `file://` or a plain path from disk. Non-2xx answers, timeouts and bodies
+    /// over the cap are errors, unless a cached copy can stand in (then it comes
+    /// with a warning).
+    pub fn get(&self, url: &str) -> Result<Fetched, FeedError> {
+        self.get_inner(url, None)
+    }
+
+    /// Like [`Fetcher::get`], but a cached copy younger than `fresh_for` is served
+    /// without any request: for answers that change slowly and are asked for
+    /// often (Open Food Facts products, cached for 7 days).
+    pub fn get_fresh(&self, url: &str, fresh_for: Duration) -> Result<Fetched, FeedError> {
+        self.get_inner(url, Some(fresh_for))
+    }
+
+    fn get_inner(&self, url: &str, fresh_for: Option<Duration>) -> Result<Fetched, FeedError> {
         match url.split_once("://") {
-            Some((scheme, _)) if scheme.eq_ignore_ascii_case("http") => self.get_http(url),
-            Some((scheme, _)) if scheme.eq_ignore_ascii_case("https") => self.get_http(url),
+            Some((scheme, _))
+                if scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https") =>
+            {
+                self.get_http(url, fresh_for)
+            }
             Some((scheme, _)) if scheme.eq_ignore_ascii_case("file") => {
                 let path = reqwest::Url::parse(url)
                     .ok()
@@ -79,30 +207,191 @@ impl Fetcher {
                         path: url.to_string(),
                         reason: "not a local file URL".to_string(),
                     })?;
-                self.get_file(&path)
+                self.get_file(&path).map(Fetched::fresh)
             }
             Some((scheme, _)) if is_scheme(scheme) => Err(FeedError::UnsupportedScheme {
                 scheme: scheme.to_string(),
                 url: url.to_string(),
             }),
-            _ => self.get_file(Path::new(url)),
+            _ => self.get_file(Path::new(url)).map(Fetched::fresh),
         }
     }
 
-    fn get_http(&self, url: &str) -> Result<Vec<u8>, FeedError> {
-        let response = self
-            .client
-            .get(url)
-            .send()
-            .map_err(|e| self.request_error(url, &e))?;
-        let status = response.status();
-        if !status.is_success() {
-            let detail = error_detail(response);
-            return Err(FeedError::Http {
-                status: status.as_u16(),
-                reason: status.canonical_reason().map(str::to_string),
+    fn get_http(&self, url: &str, fresh_for: Option<Duration>) -> Result<Fetched, FeedError> {
+        let cached = self.cache.as_ref().and_then(|c| c.load(url));
+        if let (Some(entry), Some(fresh_for)) = (&cached, fresh_for) {
+            let age = self.opts.now.signed_duration_since(entry.meta.fetched_at);
+            // A copy from the "future" (the clock went back) is not trusted as fresh.
+            let fresh =
+                TimeDelta::from_std(fresh_for).is_ok_and(|f| age >= TimeDelta::zero() && age < f);
+            if fresh {
+                return Ok(Fetched {
+                    bytes: entry.body.clone(),
+                    warning: None,
+                    from_cache: true,
+                });
+            }
+        }
+        if self.opts.offline {
+            return match cached {
+                Some(entry) => Ok(Fetched {
+                    warning: Some(format!(
+                        "offline: used the cached copy from {}",
+                        self.age_of(&entry)
+                    )),
+                    bytes: entry.body,
+                    from_cache: true,
+                }),
+                None => Err(FeedError::NotCached {
+                    url: url.to_string(),
+                }),
+            };
+        }
+        let result = self.request_with_retries(url, cached.as_ref().map(|e| &e.meta));
+        match (result, cached) {
+            (
+                Ok(Answer::Body {
+                    bytes,
+                    status,
+                    etag,
+                    last_modified,
+                }),
+                _,
+            ) => {
+                let warning = self.cache.as_ref().and_then(|cache| {
+                    let meta = Meta {
+                        url: url.to_string(),
+                        etag,
+                        last_modified,
+                        fetched_at: self.opts.now,
+                        status,
+                        body_len: 0,
+                        body_fnv: String::new(),
+                    };
+                    cache
+                        .store(&meta, &bytes)
+                        .err()
+                        .map(|e| self.cache_write_warning(cache, &e))
+                });
+                Ok(Fetched {
+                    bytes,
+                    warning,
+                    from_cache: false,
+                })
+            }
+            (
+                Ok(Answer::NotModified {
+                    etag,
+                    last_modified,
+                }),
+                Some(entry),
+            ) => {
+                // The server confirmed our copy: it is as good as new from now on.
+                let meta = Meta {
+                    etag: etag.or(entry.meta.etag),
+                    last_modified: last_modified.or(entry.meta.last_modified),
+                    fetched_at: self.opts.now,
+                    ..entry.meta
+                };
+                let warning = self.cache.as_ref().and_then(|cache| {
+                    cache
+                        .update_meta(&meta)
+                        .err()
+                        .map(|e| self.cache_write_warning(cache, &e))
+                });
+                Ok(Fetched {
+                    bytes: entry.body,
+                    warning,
+                    from_cache: true,
+                })
+            }
+            // A 304 to a request that was not conditional: a confused server.
+            (Ok(Answer::NotModified { .. }), None) => Err(FeedError::Http {
+                status: 304,
+                reason: Some("Not Modified".to_string()),
                 url: url.to_string(),
-                detail,
+                detail: Some("but nothing was cached".to_string()),
+            }),
+            (Err(error), Some(entry)) => Ok(Fetched {
+                warning: Some(format!(
+                    "{}, used the cached copy from {}",
+                    brief(&error),
+                    self.age_of(&entry)
+                )),
+                bytes: entry.body,
+                from_cache: true,
+            }),
+            (Err(error), None) => Err(error),
+        }
+    }
+
+    fn age_of(&self, entry: &Entry) -> String {
+        ago(self.opts.now.signed_duration_since(entry.meta.fetched_at))
+    }
+
+    fn cache_write_warning(&self, cache: &Cache, e: &io::Error) -> String {
+        format!(
+            "fetched, but cannot write the cache in {}: {}",
+            cache.dir().display(),
+            io_reason(e)
+        )
+    }
+
+    /// One request, then as many retries as allowed while the failure is
+    /// transient.
+    fn request_with_retries(&self, url: &str, cached: Option<&Meta>) -> Result<Answer, FeedError> {
+        let mut attempt: u32 = 0;
+        loop {
+            let failed = match self.request(url, cached) {
+                Ok(answer) => return Ok(answer),
+                Err(failed) => failed,
+            };
+            if !failed.retryable || attempt >= self.opts.retries {
+                return Err(failed.error);
+            }
+            let wait = match failed.retry_after {
+                Some(asked) if asked > self.opts.max_retry_after => return Err(failed.error),
+                Some(asked) => asked,
+                None => backoff_delay(self.opts.backoff, attempt),
+            };
+            std::thread::sleep(wait);
+            attempt += 1;
+        }
+    }
+
+    /// One request: conditional when a copy is cached.
+    fn request(&self, url: &str, cached: Option<&Meta>) -> Result<Answer, Failed> {
+        let mut request = self.client.get(url);
+        if let Some(meta) = cached {
+            if let Some(etag) = &meta.etag {
+                request = request.header(header::IF_NONE_MATCH, etag);
+            }
+            if let Some(date) = &meta.last_modified {
+                request = request.header(header::IF_MODIFIED_SINCE, date);
+            }
+        }
+        let response = request.send().map_err(|e| self.request_error(url, &e))?;
+        let status = response.status();
+        let etag = header_text(response.headers(), header::ETAG);
+        let last_modified = header_text(response.headers(), header::LAST_MODIFIED);
+        if status == StatusCode::NOT_MODIFIED {
+            return Ok(Answer::NotModified {
+                etag,
+                last_modified,
+            });
+        }
+        if !status.is_success() {
+            let retry_after = retry_after(response.headers());
+            let detail = error_detail(response);
+            return Err(Failed {
+                error: FeedError::Http {
+                    status: status.as_u16(),
+                    reason: status.canonical_reason().map(str::to_string),
+                    url: url.to_string(),
+                    detail,
+                },
+                retryable: status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS,
+                retry_after,
             });
         }
         // Refuse early when the server says it is too big; otherwise count.
@@ -110,21 +399,28 @@ impl Fetcher {
             .content_length()
             .is_some_and(|len| len > self.opts.max_bytes)
         {
-            return Err(FeedError::TooLarge {
+            return Err(Failed::fatal(FeedError::TooLarge {
                 limit: self.opts.max_bytes,
-            });
+            }));
         }
-        self.read_capped(response).map_err(|e| match e {
-            ReadError::TooLarge => FeedError::TooLarge {
+        let bytes = self.read_capped(response).map_err(|e| match e {
+            ReadError::TooLarge => Failed::fatal(FeedError::TooLarge {
                 limit: self.opts.max_bytes,
-            },
-            ReadError::Io(e) if is_timeout(&e) => FeedError::Timeout {
+            }),
+            ReadError::Io(e) if is_timeout(&e) => Failed::transient(FeedError::Timeout {
                 after: self.opts.timeout,
-            },
-            ReadError::Io(e) => FeedError::Request {
+            }),
+            // The connection broke mid-body: another try may well get it all.
+            ReadError::Io(e) => Failed::transient(FeedError::Request {
                 url: url.to_string(),
                 reason: io_reason(&e),
-            },
+            }),
+        })?;
+        Ok(Answer::Body {
+            bytes,
+            status: status.as_u16(),
+            etag,
+            last_modified,
         })
     }
 
@@ -155,24 +451,31 @@ impl Fetcher {
         Ok(body)
     }
 
-    fn request_error(&self, url: &str, e: &reqwest::Error) -> FeedError {
+    fn request_error(&self, url: &str, e: &reqwest::Error) -> Failed {
         if e.is_timeout() {
-            FeedError::Timeout {
+            Failed::transient(FeedError::Timeout {
                 after: if e.is_connect() {
                     self.opts.connect_timeout
                 } else {
                     self.opts.timeout
                 },
-            }
+            })
         } else if e.is_connect() {
-            FeedError::Connect {
+            Failed::transient(FeedError::Connect {
                 url: url.to_string(),
                 reason: root_cause(e),
-            }
+            })
         } else {
-            FeedError::Request {
+            let error = FeedError::Request {
                 url: url.to_string(),
                 reason: root_cause(e),
+            };
+            // A bad URL or a redirect loop will not mend by itself; a dropped
+            // connection may.
+            if e.is_builder() || e.is_redirect() {
+                Failed::fatal(error)
+            } else {
+                Failed::transient(error)
             }
         }
     }
@@ -181,6 +484,75 @@ impl Fetcher {
 enum ReadError {
     TooLarge,
     Io(io::Error),
+}
+
+/// The wait before retry number `attempt + 1`: `base * 2^attempt`, times a random
+/// factor in [0.5, 1.5) so that many clients failing together do not come back
+/// together.
+fn backoff_delay(base: Duration, attempt: u32) -> Duration {
+    let exp = base.saturating_mul(1u32 << attempt.min(16));
+    exp.mul_f64(0.5 + fastrand::f64())
+}
+
+/// `Retry-After` as seconds (`120`) or an HTTP date; a date in the past is no wait.
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let text = header_text(headers, header::RETRY_AFTER)?;
+    let text = text.trim();
+    if let Ok(seconds) = text.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    // The server's date is compared with the real clock, not the run's (which a
+    // test or a replay may have fixed).
+    let when = DateTime::parse_from_rfc2822(text).ok()?.with_timezone(&Utc);
+    Some(
+        when.signed_duration_since(Utc::now())
+            .to_std()
+            .unwrap_or(Duration::ZERO),
+    )
+}
+
+fn header_text(headers: &HeaderMap, name: header::HeaderName) -> Option<String> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+}
+
+/// The failure in a few words for a stale-cache warning, where the feed is
+/// already named: `HTTP 503 Service Unavailable`, `cannot connect (Connection
+/// refused)`, `timed out after 30 s`.
+fn brief(error: &FeedError) -> String {
+    match error {
+        FeedError::Http { status, reason, .. } => match reason {
+            Some(r) => format!("HTTP {status} {r}"),
+            None => format!("HTTP {status}"),
+        },
+        FeedError::Connect { reason, .. } => format!("cannot connect ({reason})"),
+        FeedError::Request { reason, .. } => format!("request failed ({reason})"),
+        other => other.to_string(),
+    }
+}
+
+/// How long ago, for people: `less than a minute ago`, `5 minutes ago`,
+/// `2 hours ago`, `3 days ago`.
+pub fn ago(age: TimeDelta) -> String {
+    let plural = |n: i64, unit: &str| {
+        if n == 1 {
+            format!("1 {unit} ago")
+        } else {
+            format!("{n} {unit}s ago")
+        }
+    };
+    let minutes = age.num_minutes();
+    if minutes < 1 {
+        "less than a minute ago".to_string()
+    } else if minutes < 60 {
+        plural(minutes, "minute")
+    } else if age.num_hours() < 48 {
+        plural(age.num_hours(), "hour")
+    } else {
+        plural(age.num_days(), "day")
+    }
 }
 
 /// `ftp`, `s3`, ... but not a Windows drive letter (`C:\feeds\x.csv` has no `://`
@@ -253,58 +625,220 @@ fn error_detail(response: reqwest::blocking::Response) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::{HashMap, VecDeque};
     use std::io::Write;
-    use std::thread;
+    use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+    use std::thread::{self, JoinHandle};
+    use std::time::Instant;
 
     use super::*;
 
-    /// A loopback server answering each path from a fixed table, for as many
-    /// requests as the test makes.
-    fn serve(routes: Vec<(&'static str, u16, Vec<u8>, bool)>) -> (String, thread::JoinHandle<()>) {
-        let server = tiny_http::Server::http("127.0.0.1:0").expect("bind loopback");
-        let addr = server
-            .server_addr()
-            .to_ip()
-            .expect("tcp listener has an ip address");
-        let handle = thread::spawn(move || {
-            for _ in 0..routes.len() {
-                let Ok(request) = server.recv() else { return };
-                let route = routes.iter().find(|r| r.0 == request.url());
-                let (status, body, chunked) = match route {
-                    Some((_, status, body, chunked)) => (*status, body.clone(), *chunked),
-                    None => (404, b"not found".to_vec(), false),
-                };
-                let len = body.len();
-                let response = tiny_http::Response::new(
-                    tiny_http::StatusCode(status),
-                    Vec::new(),
-                    io::Cursor::new(body),
-                    // No length makes tiny_http send the body chunked, so the cap
-                    // must hold without a Content-Length to trust.
-                    (!chunked).then_some(len),
-                    None,
-                );
-                let _ = request.respond(response);
+    /// One scripted answer of the test server.
+    #[derive(Debug, Clone)]
+    struct Reply {
+        status: u16,
+        headers: Vec<(String, String)>,
+        body: Vec<u8>,
+        /// No `Content-Length`: tiny_http sends the body chunked, so the cap must
+        /// hold without a length to trust.
+        chunked: bool,
+        /// Waits this long before answering (a slow server).
+        delay: Duration,
+    }
+
+    impl Reply {
+        fn ok(body: &[u8]) -> Reply {
+            Reply::status(200, body)
+        }
+        fn status(status: u16, body: &[u8]) -> Reply {
+            Reply {
+                status,
+                headers: Vec::new(),
+                body: body.to_vec(),
+                chunked: false,
+                delay: Duration::ZERO,
             }
-        });
-        (format!("http://{addr}"), handle)
+        }
+        fn header(mut self, name: &str, value: &str) -> Reply {
+            self.headers.push((name.to_string(), value.to_string()));
+            self
+        }
+        fn chunked(mut self) -> Reply {
+            self.chunked = true;
+            self
+        }
+        fn delay(mut self, delay: Duration) -> Reply {
+            self.delay = delay;
+            self
+        }
+    }
+
+    /// What the server holds for one path: the answers still to give (the last
+    /// one repeats), and what it saw.
+    #[derive(Debug, Default)]
+    struct Route {
+        script: VecDeque<Reply>,
+        hits: usize,
+        /// Every request's headers, in order.
+        requests: Vec<Vec<(String, String)>>,
+    }
+
+    type Routes = Arc<Mutex<HashMap<String, Route>>>;
+
+    fn lock(routes: &Routes) -> MutexGuard<'_, HashMap<String, Route>> {
+        routes.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// A loopback server answering each path from a script, counting requests and
+    /// recording their headers. Each request is answered on its own thread, so a
+    /// slow answer does not hold up the next request. Dropping it closes the port.
+    struct Server {
+        server: Arc<tiny_http::Server>,
+        base: String,
+        routes: Routes,
+        thread: Option<JoinHandle<()>>,
+    }
+
+    impl Server {
+        fn start() -> Server {
+            let server = Arc::new(tiny_http::Server::http("127.0.0.1:0").expect("bind loopback"));
+            let addr = server
+                .server_addr()
+                .to_ip()
+                .expect("tcp listener has an ip");
+            let routes = Routes::default();
+            let thread = {
+                let server = Arc::clone(&server);
+                let routes = Arc::clone(&routes);
+                thread::spawn(move || {
+                    for request in server.incoming_requests() {
+                        let reply = {
+                            let mut routes = lock(&routes);
+                            let route = routes.entry(request.url().to_string()).or_default();
+                            route.hits += 1;
+                            route.requests.push(
+                                request
+                                    .headers()
+                                    .iter()
+                                    .map(|h| (h.field.to_string(), h.value.to_string()))
+                                    .collect(),
+                            );
+                            if route.script.len() > 1 {
+                                route.script.pop_front()
+                            } else {
+                                route.script.front().cloned()
+                            }
+                            .unwrap_or_else(|| Reply::status(404, b"not found"))
+                        };
+                        thread::spawn(move || {
+                            thread::sleep(reply.delay);
+                            let len = reply.body.len();
+                            let mut response = tiny_http::Response::new(
+                                tiny_http::StatusCode(reply.status),
+                                Vec::new(),
+                                io::Cursor::new(reply.body),
+                                (!reply.chunked).then_some(len),
+                                None,
+                            );
+                            for (name, value) in &reply.headers {
+                                let header = tiny_http::Header::from_bytes(
+                                    name.as_bytes(),
+                                    value.as_bytes(),
+                                )
+                                .expect("valid test header");
+                                response.add_header(header);
+                            }
+                            // A client that gave up (a timeout test) is not an error.
+                            let _ = request.respond(response);
+                        });
+                    }
+                })
+            };
+            Server {
+                server,
+                base: format!("http://{addr}"),
+                routes,
+                thread: Some(thread),
+            }
+        }
+
+        fn url(&self, path: &str) -> String {
+            format!("{}{path}", self.base)
+        }
+
+        /// Answers `path` with `replies` in order; the last one repeats.
+        fn script(&self, path: &str, replies: Vec<Reply>) {
+            lock(&self.routes)
+                .entry(path.to_string())
+                .or_default()
+                .script = replies.into();
+        }
+
+        fn hits(&self, path: &str) -> usize {
+            lock(&self.routes).get(path).map_or(0, |r| r.hits)
+        }
+
+        /// Header `name` of request number `n` (from 0) to `path`.
+        fn header(&self, path: &str, n: usize, name: &str) -> Option<String> {
+            lock(&self.routes)
+                .get(path)
+                .and_then(|r| r.requests.get(n))
+                .and_then(|h| h.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)))
+                .map(|(_, v)| v.clone())
+        }
+    }
+
+    impl Drop for Server {
+        fn drop(&mut self) {
+            self.server.unblock();
+            if let Some(thread) = self.thread.take() {
+                let _ = thread.join();
+            }
+        }
+    }
+
+    fn at(rfc3339: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(rfc3339)
+            .expect("valid time")
+            .with_timezone(&Utc)
+    }
+
+    const T0: &str = "2026-10-03T09:00:00Z";
+
+    /// Fast options for tests: short waits, a cache in `cache` if given, the
+    /// clock at `now`.
+    fn opts(cache: Option<&Path>, now: &str) -> FetchOptions {
+        FetchOptions {
+            timeout: Duration::from_secs(5),
+            backoff: Duration::from_millis(1),
+            cache_dir: cache.map(Path::to_path_buf),
+            now: at(now),
+            ..FetchOptions::default()
+        }
+    }
+
+    fn fetcher_with(opts: FetchOptions) -> Fetcher {
+        Fetcher::new(opts).expect("client builds")
     }
 
     fn fetcher(max_bytes: u64) -> Fetcher {
-        Fetcher::new(FetchOptions {
+        fetcher_with(FetchOptions {
             max_bytes,
-            timeout: Duration::from_secs(5),
-            ..FetchOptions::default()
+            retries: 0,
+            ..opts(None, T0)
         })
-        .expect("client builds")
     }
 
     #[test]
-    fn default_options_name_basket() {
+    fn default_options_name_basket_and_retry() {
         let opts = FetchOptions::default();
         assert_eq!(opts.timeout, Duration::from_secs(30));
         assert_eq!(opts.connect_timeout, Duration::from_secs(10));
         assert_eq!(opts.max_bytes, 64 * 1024 * 1024);
+        assert_eq!(opts.retries, 3);
+        assert_eq!(opts.backoff, Duration::from_millis(500));
+        assert_eq!(opts.max_retry_after, Duration::from_secs(30));
+        assert!(opts.cache_dir.is_none() && !opts.offline && !opts.progress);
         assert!(opts
             .user_agent
             .starts_with(&format!("basket/{} (+https://", env!("CARGO_PKG_VERSION"))));
@@ -312,66 +846,77 @@ mod tests {
 
     #[test]
     fn http_bodies_errors_and_the_size_cap() {
-        let big = vec![b'x'; 4096];
-        let (base, server) = serve(vec![
-            ("/cat.json", 200, b"[1,2]".to_vec(), false),
-            ("/broken", 500, b"oops".to_vec(), false),
-            (
-                "/refused",
+        let server = Server::start();
+        server.script("/cat.json", vec![Reply::ok(b"[1,2]")]);
+        server.script("/broken", vec![Reply::status(500, b"oops")]);
+        server.script(
+            "/refused",
+            vec![Reply::status(
                 400,
-                br#"{"error":true,"reason":"Latitude must be in range of -90 to 90\u00b0."}"#
-                    .to_vec(),
-                false,
-            ),
-            ("/big", 200, big.clone(), false),
-            ("/big-chunked", 200, big, true),
-        ]);
+                br#"{"error":true,"reason":"Latitude must be in range of -90 to 90\u00b0."}"#,
+            )],
+        );
+        let big = vec![b'x'; 4096];
+        server.script("/big", vec![Reply::ok(&big)]);
+        server.script("/big-chunked", vec![Reply::ok(&big).chunked()]);
+        let base = &server.base;
         let f = fetcher(1024);
 
-        assert_eq!(f.get(&format!("{base}/cat.json")).expect("200"), b"[1,2]");
+        let got = f.get(&server.url("/cat.json")).expect("200");
+        assert_eq!(got, Fetched::fresh(b"[1,2]".to_vec()));
 
-        let err = f.get(&format!("{base}/broken")).expect_err("500");
+        let err = f.get(&server.url("/broken")).expect_err("500");
         assert_eq!(
             err.to_string(),
             format!("HTTP 500 Internal Server Error from {base}/broken")
         );
 
-        let err = f.get(&format!("{base}/refused")).expect_err("400");
+        let err = f.get(&server.url("/refused")).expect_err("400");
         assert_eq!(
             err.to_string(),
             format!("HTTP 400 Bad Request from {base}/refused: Latitude must be in range of -90 to 90°.")
         );
+    }
 
+    #[test]
+    fn a_body_over_the_cap_is_refused_and_not_retried() {
+        let server = Server::start();
+        let big = vec![b'x'; 4096];
+        server.script("/big", vec![Reply::ok(&big)]);
+        server.script("/big-chunked", vec![Reply::ok(&big).chunked()]);
+        let f = fetcher_with(FetchOptions {
+            max_bytes: 1024,
+            ..opts(None, T0)
+        });
         for path in ["/big", "/big-chunked"] {
-            let err = f.get(&format!("{base}{path}")).expect_err("over the cap");
+            let err = f.get(&server.url(path)).expect_err("over the cap");
             assert_eq!(
                 err.to_string(),
                 "response larger than the 1 KiB limit",
                 "{path}"
             );
+            // Asking again would only get the same too-big answer.
+            assert_eq!(server.hits(path), 1, "{path}");
         }
-        server.join().expect("server thread ends");
     }
 
     #[test]
-    fn a_silent_server_times_out() {
-        let server = tiny_http::Server::http("127.0.0.1:0").expect("bind loopback");
-        let addr = server.server_addr().to_ip().expect("ip address");
-        let handle = thread::spawn(move || {
-            // Hold the request unanswered past the client's timeout.
-            if let Ok(request) = server.recv() {
-                thread::sleep(Duration::from_millis(800));
-                let _ = request.respond(tiny_http::Response::from_string("late"));
-            }
+    fn a_slow_server_times_out_after_the_retries() {
+        let server = Server::start();
+        server.script(
+            "/slow",
+            vec![Reply::ok(b"late").delay(Duration::from_millis(1500))],
+        );
+        let f = fetcher_with(FetchOptions {
+            timeout: Duration::from_millis(300),
+            retries: 1,
+            ..opts(None, T0)
         });
-        let f = Fetcher::new(FetchOptions {
-            timeout: Duration::from_millis(250),
-            ..FetchOptions::default()
-        })
-        .expect("client builds");
-        let err = f.get(&format!("http://{addr}/slow")).expect_err("too slow");
-        assert_eq!(err.to_string(), "timed out after 0.25 s");
-        handle.join().expect("server thread ends");
+        let started = Instant::now();
+        let err = f.get(&server.url("/slow")).expect_err("too slow");
+        assert_eq!(err.to_string(), "timed out after 0.3 s");
+        assert_eq!(server.hits("/slow"), 2, "a timeout is retried");
+        assert!(started.elapsed() < Duration::from_millis(1400), "no hang");
     }
 
     #[test]
@@ -381,7 +926,7 @@ mod tests {
             .and_then(|l| l.local_addr())
             .expect("free port")
             .port();
-        let err = fetcher(1024)
+        let err = fetcher_with(opts(None, T0))
             .get(&format!("http://127.0.0.1:{port}/x"))
             .expect_err("nothing listens");
         assert!(
@@ -392,20 +937,366 @@ mod tests {
     }
 
     #[test]
-    fn reads_plain_paths_and_file_urls() {
+    fn an_etag_is_revalidated_and_a_304_served_from_the_cache() {
+        let cache = tempfile::tempdir().expect("temp dir");
+        let server = Server::start();
+        server.script(
+            "/cat.json",
+            vec![
+                Reply::ok(b"[1]").header("ETag", "\"v1\""),
+                Reply::status(304, b"").header("ETag", "\"v1\""),
+            ],
+        );
+        let url = server.url("/cat.json");
+
+        let first = fetcher_with(opts(Some(cache.path()), T0))
+            .get(&url)
+            .expect("200");
+        assert_eq!(first, Fetched::fresh(b"[1]".to_vec()));
+        assert_eq!(server.header("/cat.json", 0, "If-None-Match"), None);
+
+        let later = "2026-10-03T11:00:00Z";
+        let second = fetcher_with(opts(Some(cache.path()), later))
+            .get(&url)
+            .expect("304");
+        assert_eq!(
+            second,
+            Fetched {
+                bytes: b"[1]".to_vec(),
+                warning: None,
+                from_cache: true
+            }
+        );
+        assert_eq!(server.hits("/cat.json"), 2);
+        assert_eq!(
+            server.header("/cat.json", 1, "If-None-Match").as_deref(),
+            Some("\"v1\"")
+        );
+
+        // The 304 renewed the copy: offline five minutes later, it is 5 minutes old.
+        let offline = fetcher_with(FetchOptions {
+            offline: true,
+            ..opts(Some(cache.path()), "2026-10-03T11:05:00Z")
+        })
+        .get(&url)
+        .expect("cached");
+        assert_eq!(
+            offline.warning.as_deref(),
+            Some("offline: used the cached copy from 5 minutes ago")
+        );
+    }
+
+    #[test]
+    fn last_modified_is_sent_back_and_a_new_body_replaces_the_copy() {
+        let cache = tempfile::tempdir().expect("temp dir");
+        let server = Server::start();
+        let date = "Fri, 02 Oct 2026 07:28:00 GMT";
+        server.script(
+            "/feed.csv",
+            vec![
+                Reply::ok(b"id\n1\n").header("Last-Modified", date),
+                Reply::status(304, b""),
+                Reply::ok(b"id\n2\n"),
+            ],
+        );
+        let url = server.url("/feed.csv");
+        let f = fetcher_with(opts(Some(cache.path()), T0));
+        assert_eq!(f.get(&url).expect("200").bytes, b"id\n1\n");
+        let second = f.get(&url).expect("304");
+        assert!(second.from_cache && second.warning.is_none());
+        assert_eq!(second.bytes, b"id\n1\n");
+        assert_eq!(
+            server
+                .header("/feed.csv", 1, "If-Modified-Since")
+                .as_deref(),
+            Some(date)
+        );
+        assert_eq!(server.header("/feed.csv", 1, "If-None-Match"), None);
+
+        let third = f.get(&url).expect("200 again");
+        assert_eq!(third, Fetched::fresh(b"id\n2\n".to_vec()));
+        assert_eq!(
+            server
+                .header("/feed.csv", 2, "If-Modified-Since")
+                .as_deref(),
+            Some(date)
+        );
+        // The new answer has no validators, so the next request is plain.
+        assert_eq!(f.get(&url).expect("200").bytes, b"id\n2\n");
+        assert_eq!(server.header("/feed.csv", 3, "If-Modified-Since"), None);
+        assert_eq!(server.hits("/feed.csv"), 4);
+    }
+
+    #[test]
+    fn retries_then_success() {
+        let server = Server::start();
+        server.script(
+            "/flaky",
+            vec![
+                Reply::status(503, b"busy"),
+                Reply::status(503, b"busy"),
+                Reply::ok(b"[]"),
+            ],
+        );
+        let got = fetcher_with(opts(None, T0))
+            .get(&server.url("/flaky"))
+            .expect("third time lucky");
+        assert_eq!(got, Fetched::fresh(b"[]".to_vec()));
+        assert_eq!(server.hits("/flaky"), 3);
+    }
+
+    #[test]
+    fn a_client_error_is_not_retried() {
+        let server = Server::start();
+        server.script("/gone", vec![Reply::status(404, b"no")]);
+        fetcher_with(opts(None, T0))
+            .get(&server.url("/gone"))
+            .expect_err("404");
+        assert_eq!(server.hits("/gone"), 1);
+    }
+
+    #[test]
+    fn retries_exhausted_then_the_stale_copy_with_its_age() {
+        let cache = tempfile::tempdir().expect("temp dir");
+        let server = Server::start();
+        server.script(
+            "/cat.json",
+            vec![Reply::ok(b"[1]"), Reply::status(503, b"down")],
+        );
+        let url = server.url("/cat.json");
+        fetcher_with(opts(Some(cache.path()), T0))
+            .get(&url)
+            .expect("200");
+
+        let f = fetcher_with(FetchOptions {
+            retries: 2,
+            ..opts(Some(cache.path()), "2026-10-03T11:00:00Z")
+        });
+        let got = f.get(&url).expect("stale copy");
+        assert_eq!(got.bytes, b"[1]");
+        assert!(got.from_cache);
+        assert_eq!(
+            got.warning.as_deref(),
+            Some("HTTP 503 Service Unavailable, used the cached copy from 2 hours ago")
+        );
+        assert_eq!(
+            server.hits("/cat.json"),
+            1 + 3,
+            "one fetch, then 1 + 2 retries"
+        );
+
+        // Without a cache the failure stands.
+        let err = fetcher_with(FetchOptions {
+            retries: 1,
+            ..opts(None, T0)
+        })
+        .get(&url)
+        .expect_err("no copy");
+        assert!(matches!(err, FeedError::Http { status: 503, .. }), "{err}");
+    }
+
+    #[test]
+    fn retry_after_is_honoured() {
+        let server = Server::start();
+        server.script(
+            "/limited",
+            vec![
+                Reply::status(429, b"slow down").header("Retry-After", "1"),
+                Reply::ok(b"[]"),
+            ],
+        );
+        let started = Instant::now();
+        let got = fetcher_with(FetchOptions {
+            max_retry_after: Duration::from_secs(2),
+            ..opts(None, T0)
+        })
+        .get(&server.url("/limited"))
+        .expect("after the wait");
+        assert_eq!(got.bytes, b"[]");
+        assert!(
+            started.elapsed() >= Duration::from_millis(900),
+            "waited {:?}",
+            started.elapsed()
+        );
+        assert_eq!(server.hits("/limited"), 2);
+    }
+
+    #[test]
+    fn a_retry_after_over_the_cap_is_not_waited_for() {
+        let cache = tempfile::tempdir().expect("temp dir");
+        let server = Server::start();
+        server.script(
+            "/limited",
+            vec![
+                Reply::ok(b"[1]"),
+                Reply::status(429, b"come back tomorrow").header("Retry-After", "86400"),
+            ],
+        );
+        let url = server.url("/limited");
+        fetcher_with(opts(Some(cache.path()), T0))
+            .get(&url)
+            .expect("200");
+        let started = Instant::now();
+        let got = fetcher_with(opts(Some(cache.path()), "2026-10-06T09:00:00Z"))
+            .get(&url)
+            .expect("stale copy");
+        assert!(started.elapsed() < Duration::from_secs(5));
+        assert_eq!(server.hits("/limited"), 2, "no retry");
+        assert_eq!(
+            got.warning.as_deref(),
+            Some("HTTP 429 Too Many Requests, used the cached copy from 3 days ago")
+        );
+    }
+
+    #[test]
+    fn retry_after_reads_seconds_and_http_dates() {
+        let mut headers = HeaderMap::new();
+        assert_eq!(retry_after(&headers), None);
+        headers.insert(header::RETRY_AFTER, header::HeaderValue::from_static("7"));
+        assert_eq!(retry_after(&headers), Some(Duration::from_secs(7)));
+        let soon = (Utc::now() + TimeDelta::seconds(60))
+            .format("%a, %d %b %Y %H:%M:%S GMT")
+            .to_string();
+        headers.insert(
+            header::RETRY_AFTER,
+            header::HeaderValue::from_str(&soon).expect("ascii"),
+        );
+        let wait = retry_after(&headers).expect("a date");
+        assert!(
+            wait > Duration::from_secs(50) && wait <= Duration::from_secs(60),
+            "{wait:?}"
+        );
+        headers.insert(
+            header::RETRY_AFTER,
+            header::HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT"),
+        );
+        assert_eq!(retry_after(&headers), Some(Duration::ZERO));
+        headers.insert(
+            header::RETRY_AFTER,
+            header::HeaderValue::from_static("soon"),
+        );
+        assert_eq!(retry_after(&headers), None);
+    }
+
+    #[test]
+    fn offline_uses_the_cache_alone() {
+        let cache = tempfile::tempdir().expect("temp dir");
+        let server = Server::start();
+        server.script("/cat.json", vec![Reply::ok(b"[1]")]);
+        let url = server.url("/cat.json");
+        fetcher_with(opts(Some(cache.path()), T0))
+            .get(&url)
+            .expect("200");
+        assert_eq!(server.hits("/cat.json"), 1);
+
+        let offline = |now| {
+            fetcher_with(FetchOptions {
+                offline: true,
+                ..opts(Some(cache.path()), now)
+            })
+        };
+        let got = offline("2026-10-06T10:00:00Z").get(&url).expect("cached");
+        assert_eq!(
+            got,
+            Fetched {
+                bytes: b"[1]".to_vec(),
+                warning: Some("offline: used the cached copy from 3 days ago".into()),
+                from_cache: true
+            }
+        );
+        let err = offline(T0)
+            .get(&server.url("/never.json"))
+            .expect_err("never cached");
+        assert_eq!(
+            err.to_string(),
+            "not in the cache, and --offline forbids fetching it"
+        );
+        assert_eq!(server.hits("/cat.json"), 1, "offline makes no request");
+        assert_eq!(server.hits("/never.json"), 0);
+    }
+
+    #[test]
+    fn a_stopped_server_falls_back_to_the_cache() {
+        let cache = tempfile::tempdir().expect("temp dir");
+        let server = Server::start();
+        server.script("/cat.json", vec![Reply::ok(b"[1]")]);
+        let url = server.url("/cat.json");
+        fetcher_with(opts(Some(cache.path()), T0))
+            .get(&url)
+            .expect("200");
+        drop(server);
+
+        let got = fetcher_with(opts(Some(cache.path()), "2026-10-03T09:05:00Z"))
+            .get(&url)
+            .expect("from cache");
+        assert!(got.from_cache);
+        assert_eq!(got.bytes, b"[1]");
+        let warning = got.warning.expect("a warning");
+        assert!(warning.starts_with("cannot connect ("), "{warning}");
+        assert!(
+            warning.ends_with("), used the cached copy from 5 minutes ago"),
+            "{warning}"
+        );
+    }
+
+    #[test]
+    fn get_fresh_skips_the_request_for_a_young_copy() {
+        let cache = tempfile::tempdir().expect("temp dir");
+        let server = Server::start();
+        server.script(
+            "/product/1.json",
+            vec![
+                Reply::ok(b"{}").header("ETag", "\"p1\""),
+                Reply::status(304, b""),
+            ],
+        );
+        let url = server.url("/product/1.json");
+        let week = Duration::from_secs(7 * 24 * 3600);
+        let f = |now| fetcher_with(opts(Some(cache.path()), now));
+        assert!(!f(T0).get_fresh(&url, week).expect("200").from_cache);
+        let young = f("2026-10-09T09:00:00Z")
+            .get_fresh(&url, week)
+            .expect("cached");
+        assert!(young.from_cache && young.warning.is_none());
+        assert_eq!(
+            server.hits("/product/1.json"),
+            1,
+            "no request for a young copy"
+        );
+        let old = f("2026-10-10T10:00:00Z")
+            .get_fresh(&url, week)
+            .expect("revalidated");
+        assert!(old.from_cache);
+        assert_eq!(server.hits("/product/1.json"), 2);
+        assert_eq!(
+            server
+                .header("/product/1.json", 1, "If-None-Match")
+                .as_deref(),
+            Some("\"p1\"")
+        );
+    }
+
+    #[test]
+    fn reads_plain_paths_and_file_urls_without_caching() {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("cat alog.csv");
         File::create(&path)
             .and_then(|mut f| f.write_all(b"id,name\n1,Tea\n"))
             .expect("write fixture");
-        let f = fetcher(1024);
+        let cache = dir.path().join("cache");
+        let f = fetcher_with(FetchOptions {
+            max_bytes: 1024,
+            ..opts(Some(&cache), T0)
+        });
 
         let plain = path.to_str().expect("temp paths are UTF-8 here");
-        assert_eq!(f.get(plain).expect("plain path"), b"id,name\n1,Tea\n");
+        assert_eq!(f.get(plain).expect("plain path").bytes, b"id,name\n1,Tea\n");
 
         let url = reqwest::Url::from_file_path(&path).expect("absolute path");
         assert!(url.as_str().contains("%20"), "spaces are escaped: {url}");
-        assert_eq!(f.get(url.as_str()).expect("file URL"), b"id,name\n1,Tea\n");
+        let got = f.get(url.as_str()).expect("file URL");
+        assert_eq!(got, Fetched::fresh(b"id,name\n1,Tea\n".to_vec()));
+        assert!(!cache.exists(), "local files are never cached");
 
         let missing = dir.path().join("missing.csv");
         let err = f
@@ -418,6 +1309,13 @@ mod tests {
                 missing.display()
             )
         );
+
+        // Offline does not forbid reading local files.
+        let offline = fetcher_with(FetchOptions {
+            offline: true,
+            ..opts(Some(&cache), T0)
+        });
+        assert!(offline.get(plain).is_ok());
 
         let err = fetcher(4).get(plain).expect_err("over the cap");
         assert_eq!(err.to_string(), "response larger than the 4 bytes limit");
@@ -432,6 +1330,27 @@ mod tests {
             err.to_string(),
             "unsupported URL scheme 'ftp' in ftp://example.com/x.csv"
         );
+    }
+
+    #[test]
+    fn ages_read_like_speech() {
+        assert_eq!(ago(TimeDelta::seconds(20)), "less than a minute ago");
+        assert_eq!(ago(TimeDelta::seconds(-20)), "less than a minute ago");
+        assert_eq!(ago(TimeDelta::minutes(1)), "1 minute ago");
+        assert_eq!(ago(TimeDelta::minutes(5)), "5 minutes ago");
+        assert_eq!(ago(TimeDelta::minutes(125)), "2 hours ago");
+        assert_eq!(ago(TimeDelta::hours(47)), "47 hours ago");
+        assert_eq!(ago(TimeDelta::days(3)), "3 days ago");
+    }
+
+    #[test]
+    fn backoff_doubles_with_jitter() {
+        let base = Duration::from_millis(100);
+        for attempt in 0..4 {
+            let d = backoff_delay(base, attempt);
+            let nominal = base * 2u32.pow(attempt);
+            assert!(d >= nominal / 2 && d < nominal * 3 / 2, "{attempt}: {d:?}");
+        }
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! XML, product pages and Open Food Facts) into [`Product`]s, and an Open-Meteo
 //! answer into a [`Forecast`]. It knows nothing of rules: the engine folds over
 //! what comes out of here. Fetching goes through one [`Fetcher`], so timeouts,
-//! the size cap (and later retries and the cache) live in one place.
+//! the size cap, retries and the HTTP cache live in one place.
 //!
 //! A bad record is skipped and counted in a [`FeedReport`], never fatal; a feed
 //! that cannot be read at all is a [`FeedError`], which the caller turns into a
@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use crate::model::Product;
 
+mod cache;
 mod csv;
 mod fetch;
 mod json;
@@ -22,7 +23,7 @@ mod record;
 
 pub mod open_meteo;
 
-pub use fetch::{FetchOptions, Fetcher};
+pub use fetch::{FetchOptions, Fetched, Fetcher};
 
 /// The format of a product feed, as named by `kind` in the rules file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -161,6 +162,10 @@ pub struct FetchedFeed {
     pub source: FeedSource,
     pub products: Vec<Product>,
     pub report: FeedReport,
+    /// How the fetch went wrong but was saved by the cache (or that it was served
+    /// offline), without the feed's name: `HTTP 503 Service Unavailable, used the
+    /// cached copy from 2 hours ago`.
+    pub warning: Option<String>,
 }
 
 /// Why a feed (or the forecast) could not be used at all.
@@ -189,6 +194,9 @@ pub enum FeedError {
     Request { url: String, reason: String },
     #[error("response larger than the {} limit", size(*.limit))]
     TooLarge { limit: u64 },
+    /// `--offline` and the URL was never fetched before.
+    #[error("not in the cache, and --offline forbids fetching it")]
+    NotCached { url: String },
     #[error("cannot read {path}: {reason}")]
     Read { path: String, reason: String },
     #[error("empty response")]
@@ -269,27 +277,31 @@ pub fn parse_products(source: &FeedSource, bytes: &[u8]) -> Result<FetchedFeed, 
         source: source.clone(),
         products,
         report,
+        warning: None,
     })
 }
 
 /// Fetches and parses every feed at once, one thread each, so a slow feed costs its
 /// own time and not the sum. Results come back in the order of `sources`; one
 /// feed's failure does not touch the others.
+///
+/// With the fetcher's `progress` on, each feed has a spinner line on stderr
+/// (fetching, then parsing) that is cleared when it is done; otherwise nothing is
+/// drawn, so cron output stays clean.
 pub fn fetch_products(
     fetcher: &Fetcher,
     sources: &[FeedSource],
 ) -> Vec<Result<FetchedFeed, FeedError>> {
+    let progress = Progress::new(fetcher.options().progress);
     std::thread::scope(|scope| {
         let handles: Vec<_> = sources
             .iter()
             .map(|source| {
+                let bar = progress.feed(&source.name);
                 scope.spawn(move || {
-                    // Kinds we cannot parse are refused before spending a request.
-                    if !matches!(source.kind, FeedKind::Json | FeedKind::Csv) {
-                        return Err(FeedError::Unsupported(source.kind));
-                    }
-                    let bytes = fetcher.get(&source.url)?;
-                    parse_products(source, &bytes)
+                    let result = fetch_one(fetcher, source, &bar);
+                    bar.finish_and_clear();
+                    result
                 })
             })
             .collect();
@@ -298,6 +310,47 @@ pub fn fetch_products(
             .map(|h| h.join().unwrap_or(Err(FeedError::Panicked)))
             .collect()
     })
+}
+
+fn fetch_one(
+    fetcher: &Fetcher,
+    source: &FeedSource,
+    bar: &indicatif::ProgressBar,
+) -> Result<FetchedFeed, FeedError> {
+    // Kinds we cannot parse are refused before spending a request.
+    if !matches!(source.kind, FeedKind::Json | FeedKind::Csv) {
+        return Err(FeedError::Unsupported(source.kind));
+    }
+    let fetched = fetcher.get(&source.url)?;
+    bar.set_message(format!("feed '{}': parsing", source.name));
+    let mut feed = parse_products(source, &fetched.bytes)?;
+    feed.warning = fetched.warning;
+    Ok(feed)
+}
+
+/// The spinners of [`fetch_products`], or hidden bars that draw nothing.
+struct Progress {
+    multi: Option<indicatif::MultiProgress>,
+}
+
+impl Progress {
+    fn new(enabled: bool) -> Progress {
+        Progress {
+            multi: enabled.then(|| {
+                indicatif::MultiProgress::with_draw_target(indicatif::ProgressDrawTarget::stderr())
+            }),
+        }
+    }
+
+    fn feed(&self, name: &str) -> indicatif::ProgressBar {
+        let Some(multi) = &self.multi else {
+            return indicatif::ProgressBar::hidden();
+        };
+        let bar = multi.add(indicatif::ProgressBar::new_spinner());
+        bar.set_message(format!("feed '{name}': fetching"));
+        bar.enable_steady_tick(Duration::from_millis(100));
+        bar
+    }
 }
 
 /// Drops a UTF-8 byte order mark: spreadsheet exports often start with one.
@@ -463,6 +516,27 @@ mod tests {
             results[3],
             Err(FeedError::Unsupported(FeedKind::Page))
         ));
+    }
+
+    #[test]
+    fn progress_on_changes_nothing_but_the_drawing() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("b.csv");
+        std::fs::write(&path, b"id,name\n1,Gum\n").expect("write csv");
+        let sources = [FeedSource {
+            name: "b".into(),
+            kind: FeedKind::Csv,
+            url: path.display().to_string(),
+            currency: None,
+        }];
+        let fetcher = Fetcher::new(FetchOptions {
+            progress: true,
+            ..FetchOptions::default()
+        })
+        .expect("client builds");
+        let results = fetch_products(&fetcher, &sources);
+        let b = results[0].as_ref().expect("b parses");
+        assert_eq!((b.products.len(), b.warning.as_deref()), (1, None));
     }
 
     #[test]

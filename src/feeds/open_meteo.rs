@@ -25,15 +25,17 @@ pub fn forecast_url(base: &str, latitude: f64, longitude: f64) -> String {
     format!("{base}{sep}latitude={latitude}&longitude={longitude}&daily={DAILY}&timezone=auto")
 }
 
-/// Fetches and parses the forecast for a location.
+/// Fetches and parses the forecast for a location. The warning, when there is one,
+/// says the forecast came from the cache and how old it is (the caller prefixes
+/// `weather: `).
 pub fn fetch_forecast(
     fetcher: &Fetcher,
     base: &str,
     latitude: f64,
     longitude: f64,
-) -> Result<Forecast, FeedError> {
-    let bytes = fetcher.get(&forecast_url(base, latitude, longitude))?;
-    parse_forecast(&bytes)
+) -> Result<(Forecast, Option<String>), FeedError> {
+    let fetched = fetcher.get(&forecast_url(base, latitude, longitude))?;
+    Ok((parse_forecast(&fetched.bytes)?, fetched.warning))
 }
 
 /// Parses an Open-Meteo answer. Extra variables, `hourly` and `current` blocks are
