@@ -1,10 +1,11 @@
 //! Feeds: where products and the forecast come from.
 //!
 //! This module turns the bytes of a product feed (JSON, CSV, and later merchant
-//! XML, product pages and Open Food Facts) into [`Product`]s, and an Open-Meteo
-//! answer into a [`Forecast`]. It knows nothing of rules: the engine folds over
-//! what comes out of here. Fetching goes through one [`Fetcher`], so timeouts,
-//! the size cap, retries and the HTTP cache live in one place.
+//! XML and product pages) into [`Product`]s, Open Food Facts answers into facts
+//! about the GTINs of those products, and an Open-Meteo answer into a [`Forecast`].
+//! It knows nothing of rules: the engine folds over what comes out of here.
+//! Fetching goes through one [`Fetcher`], so timeouts, the size cap, retries and
+//! the HTTP cache live in one place.
 //!
 //! A bad record is skipped and counted in a [`FeedReport`], never fatal; a feed
 //! that cannot be read at all is a [`FeedError`], which the caller turns into a
@@ -22,6 +23,7 @@ mod json;
 mod record;
 
 pub mod open_meteo;
+pub mod openfoodfacts;
 
 pub use fetch::{FetchOptions, Fetched, Fetcher};
 
@@ -220,6 +222,12 @@ pub enum FeedError {
     NoValidRecords { first_problem: String },
     #[error("kind '{0}' is not supported yet")]
     Unsupported(FeedKind),
+    /// An `openfoodfacts` feed named where a catalog is expected: it is asked per
+    /// GTIN by `openfoodfacts::fetch_facts`, never fetched whole.
+    #[error(
+        "an {0} feed supplies facts for products of other feeds; it is not fetched as a catalog"
+    )]
+    FactsOnly(FeedKind),
     /// The service answered but refused the request (Open-Meteo's `"error": true`).
     #[error("the service refused the request: {0}")]
     Refused(String),
@@ -269,9 +277,8 @@ pub fn parse_products(source: &FeedSource, bytes: &[u8]) -> Result<FetchedFeed, 
     let (products, report) = match source.kind {
         FeedKind::Json => json::parse(source, bytes)?,
         FeedKind::Csv => csv::parse(source, bytes)?,
-        kind @ (FeedKind::Merchant | FeedKind::Page | FeedKind::OpenFoodFacts) => {
-            return Err(FeedError::Unsupported(kind))
-        }
+        kind @ (FeedKind::Merchant | FeedKind::Page) => return Err(FeedError::Unsupported(kind)),
+        kind @ FeedKind::OpenFoodFacts => return Err(FeedError::FactsOnly(kind)),
     };
     Ok(FetchedFeed {
         source: source.clone(),
@@ -318,6 +325,9 @@ fn fetch_one(
     bar: &indicatif::ProgressBar,
 ) -> Result<FetchedFeed, FeedError> {
     // Kinds we cannot parse are refused before spending a request.
+    if source.kind == FeedKind::OpenFoodFacts {
+        return Err(FeedError::FactsOnly(source.kind));
+    }
     if !matches!(source.kind, FeedKind::Json | FeedKind::Csv) {
         return Err(FeedError::Unsupported(source.kind));
     }
@@ -471,10 +481,29 @@ mod tests {
 
     #[test]
     fn unsupported_kinds_are_an_error_not_an_empty_feed() {
-        for kind in [FeedKind::Merchant, FeedKind::Page, FeedKind::OpenFoodFacts] {
+        for kind in [FeedKind::Merchant, FeedKind::Page] {
             let err = parse_products(&source(kind), b"[]").expect_err("not parsed yet");
             assert!(matches!(err, FeedError::Unsupported(k) if k == kind));
         }
+    }
+
+    #[test]
+    fn openfoodfacts_is_not_a_catalog() {
+        let err = parse_products(&source(FeedKind::OpenFoodFacts), b"{}").expect_err("facts only");
+        assert_eq!(
+            err.to_string(),
+            "an openfoodfacts feed supplies facts for products of other feeds; \
+             it is not fetched as a catalog"
+        );
+        let sources = [FeedSource {
+            url: "http://127.0.0.1:9/never-asked".into(),
+            ..source(FeedKind::OpenFoodFacts)
+        }];
+        let fetcher = Fetcher::new(FetchOptions::default()).expect("client builds");
+        assert!(matches!(
+            fetch_products(&fetcher, &sources)[0],
+            Err(FeedError::FactsOnly(FeedKind::OpenFoodFacts))
+        ));
     }
 
     #[test]
