@@ -121,6 +121,110 @@ pub fn merge_facts_by_gtin(products: &mut [Product]) {
     }
 }
 
+/// Most GTINs asked of a facts source in one run: Open Food Facts is a shared
+/// public service, and a swap needs only a handful of candidates.
+pub const MAX_FACTS_LOOKUPS: usize = 200;
+
+/// GTINs whose facts could change what a rule proposes: the basket items (their
+/// facts decide whether a `contains`/`allergens` rule watches them), and the
+/// catalog products that could replace one in a swap but whose facts for that
+/// swap are not all known yet.
+pub fn gtins_needing_facts(
+    rules: &RuleSet,
+    basket: &[BasketItem],
+    products: &[Product],
+) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut seen = HashSet::new();
+    let mut push = |g: Option<String>, out: &mut Vec<String>| {
+        if let Some(g) = g {
+            if seen.insert(g.clone()) {
+                out.push(g);
+            }
+        }
+    };
+    let swaps: Vec<&Rule> = rules
+        .rules
+        .iter()
+        .filter(|r| r.enabled && matches!(r.action, Action::Swap { .. }))
+        .collect();
+    let uses_facts =
+        |s: &Selector| !s.contains.is_empty() || !s.allergens.is_empty() || !s.labels.is_empty();
+    let basket_facts = !swaps.is_empty()
+        || rules
+            .rules
+            .iter()
+            .any(|r| r.selector.as_ref().is_some_and(uses_facts));
+    if basket_facts {
+        for item in basket {
+            push(item.product.gtin14(), &mut out);
+        }
+    }
+    let basket_keys: HashSet<ProductKey> = basket.iter().map(|i| i.product.key()).collect();
+    for rule in swaps {
+        let Action::Swap {
+            without,
+            without_allergens,
+            keep_category,
+            ..
+        } = &rule.action
+        else {
+            continue;
+        };
+        let categories: HashSet<String> = basket
+            .iter()
+            .filter_map(|i| i.product.most_specific_category())
+            .map(text::fold_tag)
+            .collect();
+        for p in products {
+            if basket_keys.contains(&p.key())
+                || !p.availability.is_none_or(Availability::is_available)
+            {
+                continue;
+            }
+            if *keep_category
+                && !p
+                    .categories
+                    .iter()
+                    .any(|c| categories.contains(&text::fold_tag(c)))
+            {
+                continue;
+            }
+            let known = without
+                .iter()
+                .all(|t| known_free_of_trait(p, t) || known_contains(p, t))
+                && without_allergens
+                    .iter()
+                    .all(|a| known_free_of_allergen(p, a) || known_allergen(p, a));
+            if !known {
+                push(p.gtin14(), &mut out);
+            }
+        }
+    }
+    out.truncate(MAX_FACTS_LOOKUPS);
+    out
+}
+
+/// Merges facts-only records (Open Food Facts) into the products and basket
+/// items with the same GTIN.
+pub fn merge_facts_into(facts: &[Product], products: &mut [Product], basket: &mut [BasketItem]) {
+    if facts.is_empty() {
+        return;
+    }
+    let by_gtin: HashMap<String, &Product> = facts
+        .iter()
+        .filter_map(|f| f.gtin14().map(|g| (g, f)))
+        .collect();
+    for p in products
+        .iter_mut()
+        .chain(basket.iter_mut().map(|i| &mut i.product))
+    {
+        if let Some(f) = p.gtin14().and_then(|g| by_gtin.get(&g)) {
+            p.merge_facts_from(f);
+        }
+    }
+}
+
 /// A rule while products stream past.
 struct RuleState<'r> {
     rule: &'r Rule,

@@ -133,11 +133,8 @@ impl Product {
         merge_optional_set(&mut self.allergens, &other.allergens);
         merge_optional_set(&mut self.traces, &other.traces);
         self.labels.extend(other.labels.iter().cloned());
-        for c in &other.categories {
-            if !self.categories.contains(c) {
-                self.categories.push(c.clone());
-            }
-        }
+        // Categories are not facts: merging another source's tags would change
+        // which level is "most specific", and so what a swap keeps.
         if self.brand.is_none() {
             self.brand.clone_from(&other.brand);
         }

@@ -25,6 +25,9 @@ pub struct Gathered {
     /// Feed name -> why it failed.
     pub failed_feeds: BTreeMap<String, String>,
     pub warnings: Vec<String>,
+    /// Facts from facts-only sources (Open Food Facts), merged by GTIN into the
+    /// products and the basket items before evaluation.
+    pub facts: Vec<Product>,
 }
 
 /// How one check runs: who decides, what it prints, whether it notifies.
@@ -83,18 +86,20 @@ pub fn run(ctx: &Context, args: &CheckArgs) -> CmdResult {
     if args.notify && ruleset.notify.channels().is_empty() {
         ctx.warn("--notify: no [notify.email] or [notify.webhook] in the rules file; nothing will be sent");
     }
-    let gathered = gather_live(ctx, &ruleset, args.offline, true)?;
-    if !ruleset.feeds.is_empty() && gathered.failed_feeds.len() == ruleset.feeds.len() {
+    let mut gathered = gather_live(ctx, &ruleset, args.offline, true)?;
+    let catalog_count = ruleset.catalog_feeds().len();
+    if catalog_count > 0 && gathered.failed_feeds.len() == catalog_count {
         for w in &gathered.warnings {
             ctx.warn(w);
         }
         return Err(Failure::failed(format!(
             "every feed failed ({} of {}); nothing was evaluated and the basket is unchanged",
             gathered.failed_feeds.len(),
-            ruleset.feeds.len()
+            catalog_count
         ))
         .with_hint("check the feed URLs in the rules file and your connection, then run again"));
     }
+    add_facts(ctx, &ruleset, &store, &mut gathered, args.offline)?;
     let mode = Mode::choose(ctx, args.no_input, args.yes, args.dry_run, args.format);
     let open = evaluate_and_decide(
         ctx,
@@ -132,6 +137,7 @@ pub fn gather_live(
     })
     .map_err(|e| Failure::failed(format!("cannot set up HTTP: {e}")))?;
     let needs_weather = with_weather && ruleset.needs_weather();
+    let catalog = ruleset.catalog_feeds();
     let location = ruleset.settings.location.clone();
     let (feed_results, weather) = std::thread::scope(|s| {
         let weather = s.spawn(|| match (needs_weather, &location) {
@@ -146,7 +152,7 @@ pub fn gather_live(
             ),
             _ => None,
         });
-        let feeds = feeds::fetch_products(&fetcher, &ruleset.feeds);
+        let feeds = feeds::fetch_products(&fetcher, &catalog);
         let weather = weather
             .join()
             .unwrap_or_else(|_| Some(Err("the weather fetch crashed".into())));
@@ -157,17 +163,71 @@ pub fn gather_live(
         Some(Err(why)) => (Some(Err(why)), None),
         None => (None, None),
     };
-    let mut gathered = collect(ctx, ruleset, feed_results, forecast);
+    let mut gathered = collect(ctx, &catalog, feed_results, forecast);
     if let Some(w) = weather_warning {
         gathered.warnings.push(format!("weather: {w}"));
     }
     Ok(gathered)
 }
 
+/// Asks each facts source (Open Food Facts) about the GTINs whose facts could
+/// change a proposal: the basket items, and the swap candidates whose facts the
+/// catalog leaves unknown.
+pub fn add_facts(
+    ctx: &Context,
+    ruleset: &RuleSet,
+    store: &Store,
+    gathered: &mut Gathered,
+    offline: bool,
+) -> CmdResult {
+    let sources: Vec<&feeds::FeedSource> = ruleset
+        .feeds
+        .iter()
+        .filter(|f| f.kind == feeds::FeedKind::OpenFoodFacts)
+        .collect();
+    if sources.is_empty() {
+        return Ok(());
+    }
+    let basket = store.basket()?;
+    let gtins = engine::gtins_needing_facts(ruleset, &basket, &gathered.products);
+    if gtins.is_empty() {
+        return Ok(());
+    }
+    let fetcher = Fetcher::new(FetchOptions {
+        cache_dir: Some(ctx.cache_dir.clone()),
+        offline,
+        now: ctx.now,
+        ..FetchOptions::default()
+    })
+    .map_err(|e| Failure::failed(format!("cannot set up HTTP: {e}")))?;
+    for source in sources {
+        let (facts, warnings) = feeds::openfoodfacts::fetch_facts(
+            &fetcher,
+            &source.name,
+            &source.url,
+            &gtins,
+            feeds::openfoodfacts::DEFAULT_CONCURRENCY,
+        );
+        ctx.info(&format!(
+            "facts '{}': {} of {} products known",
+            source.name,
+            facts.len(),
+            gtins.len()
+        ));
+        gathered.warnings.extend(
+            warnings
+                .into_iter()
+                .map(|w| format!("feed '{}': {w}", source.name)),
+        );
+        gathered.facts.extend(facts);
+    }
+    Ok(())
+}
+
 /// Turns per-feed results into one product list plus warnings.
 pub fn collect(
     ctx: &Context,
-    ruleset: &RuleSet,
+    sources: &[feeds::FeedSource],
     results: Vec<Result<feeds::FetchedFeed, FeedError>>,
     forecast: Option<Result<Forecast, String>>,
 ) -> Gathered {
@@ -176,8 +236,9 @@ pub fn collect(
         forecast,
         failed_feeds: BTreeMap::new(),
         warnings: Vec::new(),
+        facts: Vec::new(),
     };
-    for (source, result) in ruleset.feeds.iter().zip(results) {
+    for (source, result) in sources.iter().zip(results) {
         match result {
             Ok(fetched) => {
                 ctx.info(&format!(
@@ -226,7 +287,8 @@ pub fn evaluate_and_decide(
         explain,
         notify,
     } = *how;
-    let basket = store.basket()?;
+    let mut basket = store.basket()?;
+    engine::merge_facts_into(&gathered.facts, &mut gathered.products, &mut basket);
     let memory = Memory {
         pending: store.pending()?.into_iter().map(|p| p.id).collect(),
         declined: store.declines()?,

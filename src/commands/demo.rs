@@ -35,7 +35,7 @@ pub fn run(ctx: &Context, args: &DemoArgs) -> CmdResult {
         .collect();
     let forecast = open_meteo::parse_forecast(demo::forecast_json(ctx.now.date_naive()).as_bytes())
         .map_err(|e| e.to_string());
-    let gathered = collect(ctx, &ruleset, results, Some(forecast));
+    let gathered = collect(ctx, &ruleset.feeds, results, Some(forecast));
 
     // A basket worth improving: a palm-oil spread, a peanut butter, a sold-out
     // advent calendar.

@@ -38,6 +38,15 @@ impl RuleSet {
             .any(|r| r.enabled && r.when.as_ref().is_some_and(Condition::uses_weather))
     }
 
+    /// The feeds that list products (every kind but the facts-only ones).
+    pub fn catalog_feeds(&self) -> Vec<FeedSource> {
+        self.feeds
+            .iter()
+            .filter(|f| f.kind != crate::feeds::FeedKind::OpenFoodFacts)
+            .cloned()
+            .collect()
+    }
+
     pub fn feed(&self, name: &str) -> Option<&FeedSource> {
         self.feeds.iter().find(|f| f.name == name)
     }

@@ -513,6 +513,11 @@ impl Parser<'_> {
             };
             let url = match ft.get("url") {
                 Some(u) => self.nonempty_string(u, "url"),
+                // Open Food Facts has one public API; its base URL is only
+                // overridden for mirrors and tests.
+                None if kind == Some(FeedKind::OpenFoodFacts) => {
+                    Some(crate::feeds::openfoodfacts::DEFAULT_URL.to_string())
+                }
                 None => {
                     self.error_hint(
                         fv.span(),
