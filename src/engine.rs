@@ -171,6 +171,9 @@ enum Work<'r> {
 struct SwapSlot {
     item: BasketItem,
     best: Option<(usize, Product)>,
+    /// An alternative was passed over because the shopper declined it recently:
+    /// there is one, so "no alternative" would be untrue.
+    declined: bool,
 }
 
 pub struct Evaluation<'a> {
@@ -316,6 +319,7 @@ impl<'a> Evaluation<'a> {
                         );
                         if cooling_down(ctx, rule, &id, product.price) {
                             state.cooling_down += 1;
+                            slot.declined = true;
                             continue;
                         }
                         let reference = slot.item.product.price;
@@ -446,6 +450,7 @@ impl<'a> Evaluation<'a> {
                                     reason,
                                 ));
                             }
+                            None if slot.declined => {}
                             None => {
                                 let cat = slot
                                     .item
@@ -675,6 +680,7 @@ impl<'a> RuleState<'a> {
                     .map(|i| SwapSlot {
                         item: i.clone(),
                         best: None,
+                        declined: false,
                     })
                     .collect();
                 if watched.is_empty() {
