@@ -926,6 +926,8 @@ fn cooling_down(ctx: &Context, rule: &Rule, id: &str, price_now: Option<Decimal>
     !fell
 }
 
+/// New only the first time, until it changes (spec/cli.md): cheaper, or back in
+/// stock. Time alone is no news; the rule's cooldown is about declined proposals.
 fn notification_is_new(ctx: &Context, rule: &Rule, p: &Product) -> bool {
     match ctx.memory.notified.get(&(rule.name.clone(), p.key())) {
         None => true,
@@ -933,7 +935,7 @@ fn notification_is_new(ctx: &Context, rule: &Rule, p: &Product) -> bool {
             let cheaper = matches!((p.price, before.price), (Some(now), Some(then)) if now < then);
             let back = !before.availability.is_some_and(Availability::is_available)
                 && p.availability.is_some_and(Availability::is_available);
-            cheaper || back || ctx.now - before.at >= rule.cooldown
+            cheaper || back
         }
     }
 }
