@@ -275,6 +275,9 @@ enum Work<'r> {
 struct SwapSlot {
     item: BasketItem,
     best: Option<(usize, Product)>,
+    /// An alternative was passed over because the shopper declined it recently:
+    /// there is one, so "no alternative" would be untrue.
+    declined: bool,
 }
 
 pub struct Evaluation<'a> {
@@ -420,6 +423,7 @@ impl<'a> Evaluation<'a> {
                         );
                         if cooling_down(ctx, rule, &id, product.price) {
                             state.cooling_down += 1;
+                            slot.declined = true;
                             continue;
                         }
                         let reference = slot.item.product.price;
@@ -550,6 +554,7 @@ impl<'a> Evaluation<'a> {
                                     reason,
                                 ));
                             }
+                            None if slot.declined => {}
                             None => {
                                 let cat = slot
                                     .item
@@ -779,6 +784,7 @@ impl<'a> RuleState<'a> {
                     .map(|i| SwapSlot {
                         item: i.clone(),
                         best: None,
+                        declined: false,
                     })
                     .collect();
                 if watched.is_empty() {
@@ -1024,6 +1030,8 @@ fn cooling_down(ctx: &Context, rule: &Rule, id: &str, price_now: Option<Decimal>
     !fell
 }
 
+/// New only the first time, until it changes (spec/cli.md): cheaper, or back in
+/// stock. Time alone is no news; the rule's cooldown is about declined proposals.
 fn notification_is_new(ctx: &Context, rule: &Rule, p: &Product) -> bool {
     match ctx.memory.notified.get(&(rule.name.clone(), p.key())) {
         None => true,
@@ -1031,7 +1039,7 @@ fn notification_is_new(ctx: &Context, rule: &Rule, p: &Product) -> bool {
             let cheaper = matches!((p.price, before.price), (Some(now), Some(then)) if now < then);
             let back = !before.availability.is_some_and(Availability::is_available)
                 && p.availability.is_some_and(Availability::is_available);
-            cheaper || back || ctx.now - before.at >= rule.cooldown
+            cheaper || back
         }
     }
 }

@@ -4,6 +4,7 @@
 
 mod support;
 
+mod check;
 mod harness_selftest;
 mod http_cache;
 mod notify;
