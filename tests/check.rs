@@ -75,6 +75,14 @@ impl Shop {
     }
 
     /// `check --format json --no-input`: the cron run.
+    /// Makes `path` answer `status`, and forgets the cached copy of every feed,
+    /// so the next run meets a feed that failed with no cache to fall back on
+    /// (with a cache, a failed feed is served from it: see tests/http_cache.rs).
+    fn fail(&self, path: &str, status: u16) {
+        self.server.set(path, Reply::status(status, "down"));
+        let _ = std::fs::remove_dir_all(self.env.cache_dir());
+    }
+
     fn check_no_input(&self) -> Value {
         self.check(&["--no-input"])
     }
@@ -1501,7 +1509,7 @@ add = {}
 "#,
     );
     assert_eq!(only(&shop.check_no_input())["status"], "new");
-    shop.server.set("/boots.csv", Reply::status(503, "down"));
+    shop.fail("/boots.csv", 503);
     assert!(proposals(&shop.check_no_input()).is_empty());
     // The rule could not look, so it did not change its mind: the proposal is
     // still the one shown before, not news for the cron summary.
@@ -1538,7 +1546,7 @@ add = {}
 #[test]
 fn a_failing_feed_is_a_warning_and_skips_only_the_rules_that_need_it() {
     let shop = Shop::new();
-    shop.server.set("/grocer.json", Reply::status(500, "boom"));
+    shop.fail("/grocer.json", 500);
     shop.rules_with(
         &["grocer", "boots"],
         "",
@@ -1597,8 +1605,8 @@ add = {}
 "#,
     );
     shop.add("grocer/GR-3001", 1);
-    shop.server.set("/grocer.json", Reply::status(500, "boom"));
-    shop.server.set("/boots.csv", Reply::status(503, "down"));
+    shop.fail("/grocer.json", 500);
+    shop.fail("/boots.csv", 503);
     let out = shop.run(&["check", "--format", "json", "--yes"]);
     out.assert_code(1);
     assert!(
@@ -1642,7 +1650,7 @@ add = { product = { id = "BOOT-42" } }
 "#,
     );
     shop.add("grocer/GR-3001", 1);
-    shop.server.set("/grocer.json", Reply::status(500, "boom"));
+    shop.fail("/grocer.json", 500);
     let report = shop.check_no_input();
     assert!(proposals(&report).is_empty(), "{report:#}");
     // The same rules on complete data do fire: the failure is what held them.
@@ -1661,7 +1669,7 @@ add = { product = { id = "BOOT-42" } }
 #[test]
 fn a_failing_forecast_skips_weather_rules_only() {
     let shop = Shop::new();
-    shop.server.set("/v1/forecast", Reply::status(500, "boom"));
+    shop.fail("/v1/forecast", 500);
     shop.rules(
         &(add_when(
             "Warm today",
@@ -1809,7 +1817,7 @@ match = { category = "Sun cream" }
 add = {}
 "#,
     );
-    shop.server.set("/boots.csv", Reply::status(503, "down"));
+    shop.fail("/boots.csv", 503);
     let out = shop.run(&["check", "--no-input", "--explain"]);
     out.assert_ok();
     let lines: Vec<&str> = out.stdout.lines().map(str::trim).collect();
