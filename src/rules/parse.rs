@@ -941,14 +941,23 @@ impl Parser<'_> {
             }
         };
         let mut metrics = Vec::new();
+        let mut written = false;
+        let mut failed = false;
         for (name, metric) in Metric::ALL {
             if let Some(mv) = t.get(name) {
-                if let Some(cmp) = self.comparison(mv, name, |p, v, what| p.number(v, what)) {
-                    metrics.push((metric, cmp));
+                written = true;
+                match self.comparison(mv, name, |p, v, what| p.number(v, what)) {
+                    Some(cmp) => metrics.push((metric, cmp)),
+                    // Already reported where it is wrong; "compares nothing" on top
+                    // would send the shopper looking for a metric that is there.
+                    None => failed = true,
                 }
             }
         }
-        if metrics.is_empty() {
+        if failed {
+            return None;
+        }
+        if !written {
             self.error_hint(
                 v.span(),
                 "when.weather compares nothing",

@@ -96,6 +96,19 @@ fn misspelt_comparison_key_suggests_below() {
 }
 
 #[test]
+fn misspelt_weather_comparison_suggests_above() {
+    let d = problem(&with_head(
+        "[[rule]]\nname = \"Hot\"\nwhen.weather = { day = \"tomorrow\", temp_max_c = { abve = 22 } }\nadd = { product = { name = \"sun cream\" } }\n",
+    ));
+    at(&d, 9, 51, "abve");
+    assert_eq!(
+        d.message,
+        "unknown key 'abve' in the comparison for temp_max_c"
+    );
+    assert_eq!(hint(&d), "did you mean 'above'?");
+}
+
+#[test]
 fn misspelt_top_level_table_suggests_settings() {
     let d = problem("[setings]\ncurrency = \"GBP\"\n");
     at(&d, 1, 2, "setings");
@@ -221,6 +234,16 @@ fn a_weather_rule_without_a_location_says_where_to_add_it() {
         "rule 'Hot' uses the weather, but [settings] has no location"
     );
     assert!(hint(&d).contains("under [settings]"), "{d:#?}");
+}
+
+#[test]
+fn a_weather_condition_without_a_metric_compares_nothing() {
+    let d = problem(&with_head(
+        "[[rule]]\nname = \"Hot\"\nwhen.weather = { day = \"tomorrow\" }\nadd = { product = { name = \"sun cream\" } }\n",
+    ));
+    at(&d, 9, 16, "{ day = \"tomorrow\" }");
+    assert_eq!(d.message, "when.weather compares nothing");
+    assert!(hint(&d).contains("temp_max_c"), "{d:#?}");
 }
 
 #[test]
