@@ -237,8 +237,13 @@ impl Parser<'_> {
             DeValue::Float(f) => f.as_str().replace('_', "").parse::<f64>().ok(),
             _ => None,
         };
-        match parsed.filter(|n| n.is_finite()) {
-            Some(n) => Some(n),
+        match parsed {
+            Some(n) if n.is_finite() => Some(n),
+            // nan and inf are TOML floats, so "found a number" would contradict itself.
+            Some(_) => {
+                self.error(v.span(), format!("{what} must be a finite number"));
+                None
+            }
             None => {
                 self.error(
                     v.span(),

@@ -411,6 +411,26 @@ fn a_latitude_out_of_range_is_refused() {
 }
 
 #[test]
+fn nan_and_infinite_coordinates_are_not_finite_numbers() {
+    let all = problems("[settings]\nlocation = { latitude = nan, longitude = -inf }\n");
+    let seen: Vec<(usize, &str)> = all.iter().map(|d| (d.column, d.message.as_str())).collect();
+    assert_eq!(
+        seen,
+        vec![
+            (25, "latitude must be a finite number"),
+            (42, "longitude must be a finite number"),
+        ]
+    );
+}
+
+#[test]
+fn a_coordinate_written_as_text_is_not_a_number() {
+    let d = problem("[settings]\nlocation = { latitude = \"51.5\", longitude = 0 }\n");
+    at(&d, 2, 25, "\"51.5\"");
+    assert_eq!(d.message, "latitude must be a number, found a string");
+}
+
+#[test]
 fn columns_count_characters_not_bytes() {
     // "é" is two bytes; the caret must still sit under `bellow`.
     let d = problem(&with_head(
