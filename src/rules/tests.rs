@@ -530,3 +530,19 @@ fn a_valid_file_still_parses() {
     .expect("valid");
     assert_eq!((set.rules.len(), set.feeds.len()), (1, 1));
 }
+
+#[test]
+fn a_missing_file_is_said_once_and_known_as_missing() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("rules.toml");
+    let err = super::load(&path).expect_err("no file");
+    assert!(err.is_missing_file());
+    assert!(
+        err.to_string()
+            .starts_with(&format!("cannot read the rules file {}: ", path.display())),
+        "{err}"
+    );
+    // The reason is in the message; as a source too, it would be printed again
+    // on a "caused by:" line.
+    assert!(std::error::Error::source(&err).is_none());
+}
