@@ -177,10 +177,19 @@ impl From<crate::rules::RulesError> for Failure {
 
 impl From<crate::store::StoreError> for Failure {
     fn from(e: crate::store::StoreError) -> Failure {
+        use crate::store::StoreError;
+        // Only where writing is what failed: a garbage or newer basket.db is
+        // perfectly writable, and its message already says what to do.
+        let hint = match e {
+            StoreError::CreateDir { .. } | StoreError::Open { .. } | StoreError::Sqlite { .. } => {
+                Some("check that the data directory is writable, or pass --data-dir DIR".into())
+            }
+            _ => None,
+        };
         Failure {
             code: 1,
             error: anyhow::Error::new(e),
-            hint: Some("check that the data directory is writable, or pass --data-dir DIR".into()),
+            hint,
             preformatted: false,
         }
     }
