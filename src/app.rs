@@ -159,6 +159,7 @@ impl From<crate::rules::RulesError> for Failure {
     fn from(e: crate::rules::RulesError) -> Failure {
         let missing = e.is_missing_file();
         let invalid = matches!(e, crate::rules::RulesError::Invalid { .. });
+        let not_text = matches!(e, crate::rules::RulesError::NotUtf8 { .. });
         let mut f = Failure {
             code: 2,
             error: anyhow::Error::new(e),
@@ -168,6 +169,11 @@ impl From<crate::rules::RulesError> for Failure {
         if missing {
             f.hint = Some(
                 "run `basket init` to write an annotated example there, or pass --rules PATH"
+                    .into(),
+            );
+        } else if not_text {
+            f.hint = Some(
+                "save the rules as UTF-8 text, or pass --rules PATH if this is not your rules file"
                     .into(),
             );
         }
