@@ -159,6 +159,7 @@ impl From<crate::rules::RulesError> for Failure {
     fn from(e: crate::rules::RulesError) -> Failure {
         let missing = e.is_missing_file();
         let invalid = matches!(e, crate::rules::RulesError::Invalid { .. });
+        let not_text = matches!(e, crate::rules::RulesError::NotUtf8 { .. });
         let mut f = Failure {
             code: 2,
             error: anyhow::Error::new(e),
@@ -168,6 +169,11 @@ impl From<crate::rules::RulesError> for Failure {
         if missing {
             f.hint = Some(
                 "run `basket init` to write an annotated example there, or pass --rules PATH"
+                    .into(),
+            );
+        } else if not_text {
+            f.hint = Some(
+                "save the rules as UTF-8 text, or pass --rules PATH if this is not your rules file"
                     .into(),
             );
         }
@@ -193,10 +199,19 @@ impl From<crate::lock::LockError> for Failure {
 
 impl From<crate::store::StoreError> for Failure {
     fn from(e: crate::store::StoreError) -> Failure {
+        use crate::store::StoreError;
+        // Only where writing is what failed: a garbage or newer basket.db is
+        // perfectly writable, and its message already says what to do.
+        let hint = match e {
+            StoreError::CreateDir { .. } | StoreError::Open { .. } | StoreError::Sqlite { .. } => {
+                Some("check that the data directory is writable, or pass --data-dir DIR".into())
+            }
+            _ => None,
+        };
         Failure {
             code: 1,
             error: anyhow::Error::new(e),
-            hint: Some("check that the data directory is writable, or pass --data-dir DIR".into()),
+            hint,
             preformatted: false,
         }
     }

@@ -1343,6 +1343,9 @@ fn describe(s: &Selector) -> String {
     }
 }
 
+/// How many days `within_days` looks at, at most.
+const MAX_WITHIN_DAYS: i64 = 366;
+
 fn eval_weather(w: &WeatherCondition, ctx: &Context) -> (bool, String) {
     let forecast = match &ctx.weather {
         Weather::Known(f) => *f,
@@ -1360,8 +1363,10 @@ fn eval_weather(w: &WeatherCondition, ctx: &Context) -> (bool, String) {
                 % 7;
             vec![today + Duration::days(ahead)]
         }
-        DaySpec::WithinDays(n) => (0..i64::from(n))
-            .map(|i| today + Duration::days(i))
+        // No forecast reaches a year ahead; without a bound, within_days = 100000000
+        // walked (and allocated) the calendar until the date arithmetic panicked.
+        DaySpec::WithinDays(n) => (0..i64::from(n).min(MAX_WITHIN_DAYS))
+            .map_while(|i| today.checked_add_signed(Duration::days(i)))
             .collect(),
     };
     let mut last_why = String::new();

@@ -825,9 +825,17 @@ fn create_data_dir(dir: &Path) -> Result<(), StoreError> {
         use std::os::unix::fs::DirBuilderExt;
         builder.mode(0o700);
     }
-    builder.create(dir).map_err(|error| StoreError::CreateDir {
-        path: dir.to_path_buf(),
-        error,
+    builder.create(dir).map_err(|error| {
+        // The OS says "File exists", which reads as if a directory were there.
+        let error = if error.kind() == io::ErrorKind::AlreadyExists && !dir.is_dir() {
+            io::Error::new(error.kind(), "it exists and is not a directory")
+        } else {
+            error
+        };
+        StoreError::CreateDir {
+            path: dir.to_path_buf(),
+            error,
+        }
     })
 }
 
@@ -1818,6 +1826,23 @@ mod tests {
         let message = err.to_string();
         assert!(message.contains(&data.display().to_string()), "{message}");
         assert!(message.contains("os error"), "{message}");
+    }
+
+    #[test]
+    fn a_data_dir_that_is_a_file_says_so() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("data");
+        std::fs::write(&file, "x").unwrap();
+
+        let err = Store::open(&file).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "cannot create the data directory {}: it exists and is not a directory",
+                file.display()
+            )
+        );
+        assert_eq!(std::fs::read(&file).unwrap(), b"x");
     }
 
     #[test]

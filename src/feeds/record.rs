@@ -83,8 +83,19 @@ fn price(record: &Map<String, Value>, field: &str) -> Result<Option<Decimal>, St
     if value.is_sign_negative() && !value.is_zero() {
         return Err(format!("{field} {} is negative", quoted(&raw)));
     }
+    if value > Decimal::from(MAX_PRICE) {
+        return Err(format!(
+            "{field} {} is too large to be a price",
+            quoted(&raw)
+        ));
+    }
     Ok(Some(value))
 }
+
+/// No shelf price comes near this. Capping prices where they enter keeps every sum
+/// and product made of them (price x quantity, basket totals, discounts) far inside
+/// `Decimal`'s range, whose overflow is a panic.
+const MAX_PRICE: u64 = 1_000_000_000_000;
 
 /// Categories: a path (`Food > Snacks > Chocolate`), a `;` list, or a JSON list,
 /// kept as given apart from trimming; matching folds them later.
@@ -263,6 +274,18 @@ mod tests {
             Err("price \"-1.00\" is negative".into())
         );
         assert_eq!(get(json!(true)), Err("price true is not a number".into()));
+        assert_eq!(
+            get(json!("79228162514264337593543950335")),
+            Err("price \"79228162514264337593543950335\" is too large to be a price".into())
+        );
+        assert_eq!(
+            get(json!("1e13")),
+            Err("price \"1e13\" is too large to be a price".into())
+        );
+        assert_eq!(
+            get(json!(1_000_000_000_000u64)),
+            Ok(Some(Decimal::from(MAX_PRICE)))
+        );
         assert_eq!(get(json!("")), Ok(None));
     }
 

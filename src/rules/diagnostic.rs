@@ -69,10 +69,12 @@ fn floor_char_boundary(s: &str, mut i: usize) -> usize {
 
 #[derive(Debug, thiserror::Error)]
 pub enum RulesError {
-    #[error("cannot read the rules file {}: {source}", path.display())]
+    /// The I/O error is part of the message, not a `source()`: the command layer
+    /// prints causes on lines of their own, and this one would be said twice.
+    #[error("cannot read the rules file {}: {error}", path.display())]
     Read {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("the rules file {} is not UTF-8 text (invalid byte at offset {offset})", path.display())]
     NotUtf8 { path: PathBuf, offset: usize },
@@ -86,7 +88,7 @@ pub enum RulesError {
 impl RulesError {
     /// The file does not exist: the caller suggests `basket init`.
     pub fn is_missing_file(&self) -> bool {
-        matches!(self, RulesError::Read { source, .. } if source.kind() == std::io::ErrorKind::NotFound)
+        matches!(self, RulesError::Read { error, .. } if error.kind() == std::io::ErrorKind::NotFound)
     }
 }
 

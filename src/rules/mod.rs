@@ -419,9 +419,9 @@ impl Action {
 /// Reads and validates a rules file. A missing file gets its own error so the
 /// command can suggest `basket init`.
 pub fn load(path: &Path) -> Result<RuleSet, RulesError> {
-    let bytes = std::fs::read(path).map_err(|source| RulesError::Read {
+    let bytes = std::fs::read(path).map_err(|error| RulesError::Read {
         path: path.to_path_buf(),
-        source,
+        error,
     })?;
     let text = String::from_utf8(bytes).map_err(|e| RulesError::NotUtf8 {
         path: path.to_path_buf(),

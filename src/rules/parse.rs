@@ -237,8 +237,13 @@ impl Parser<'_> {
             DeValue::Float(f) => f.as_str().replace('_', "").parse::<f64>().ok(),
             _ => None,
         };
-        match parsed.filter(|n| n.is_finite()) {
-            Some(n) => Some(n),
+        match parsed {
+            Some(n) if n.is_finite() => Some(n),
+            // nan and inf are TOML floats, so "found a number" would contradict itself.
+            Some(_) => {
+                self.error(v.span(), format!("{what} must be a finite number"));
+                None
+            }
             None => {
                 self.error(
                     v.span(),
@@ -946,14 +951,23 @@ impl Parser<'_> {
             }
         };
         let mut metrics = Vec::new();
+        let mut written = false;
+        let mut failed = false;
         for (name, metric) in Metric::ALL {
             if let Some(mv) = t.get(name) {
-                if let Some(cmp) = self.comparison(mv, name, |p, v, what| p.number(v, what)) {
-                    metrics.push((metric, cmp));
+                written = true;
+                match self.comparison(mv, name, |p, v, what| p.number(v, what)) {
+                    Some(cmp) => metrics.push((metric, cmp)),
+                    // Already reported where it is wrong; "compares nothing" on top
+                    // would send the shopper looking for a metric that is there.
+                    None => failed = true,
                 }
             }
         }
-        if metrics.is_empty() {
+        if failed {
+            return None;
+        }
+        if !written {
             self.error_hint(
                 v.span(),
                 "when.weather compares nothing",

@@ -1,0 +1,1345 @@
+//! Bad input, end to end: a broken rules file, feeds that fail in every way a
+//! server or file can, a forecast that fails, a data directory or `basket.db`
+//! basket must not touch, a bad clock and bad arguments. Each test checks what the
+//! shopper sees (the message, its file or feed, the hint), the exit code of
+//! spec/cli.md, that nothing panicked, and that the basket is as it was.
+
+use std::path::Path;
+
+use crate::support::{Output, Reply, TestEnv, TestServer};
+
+/// A valid rules file: one JSON feed on the test server and one rule that
+/// proposes the panettone from it.
+const GOOD_RULES: &str = r#"
+[settings]
+currency = "GBP"
+
+[feeds.grocer]
+kind = "json"
+url = "$SERVER/grocer.json"
+
+[[rule]]
+name = "Panettone"
+match = { feed = "grocer", name = "panettone" }
+add = {}
+"#;
+
+/// A test's world with one item already in the basket, so "unchanged" means
+/// something: the test server serving the grocer fixture, and the basket as
+/// `list --format json` showed it after seeding.
+struct World {
+    env: TestEnv,
+    server: TestServer,
+    basket: String,
+}
+
+impl World {
+    fn new() -> World {
+        let env = TestEnv::new();
+        let server = TestServer::start();
+        server.set("/grocer.json", Reply::fixture("catalog/grocer.json"));
+        env.write_rules(&server.expand(GOOD_RULES));
+        let added = env.run(&["add", "grocer/GR-1001"]);
+        added.assert_ok();
+        let basket = list_json(&env);
+        let items = serde_json::from_str::<serde_json::Value>(&basket).expect("list is JSON")
+            ["items"]
+            .as_array()
+            .map(Vec::len);
+        assert_eq!(items, Some(1), "seeded basket: {basket}");
+        World {
+            env,
+            server,
+            basket,
+        }
+    }
+
+    /// Writes `rules` with `$SERVER` and `$ROOT` (the temp directory) filled in.
+    fn write_rules(&self, rules: &str) {
+        let root = self.env.root().display().to_string();
+        self.env
+            .write_rules(&self.server.expand(rules).replace("$ROOT", &root));
+    }
+
+    /// Runs `args` and checks it never panicked.
+    fn run(&self, args: &[&str]) -> Output {
+        let out = self.env.run(args);
+        assert_no_panic(&out);
+        out
+    }
+
+    #[track_caller]
+    fn assert_basket_unchanged(&self) {
+        assert_eq!(list_json(&self.env), self.basket, "the basket changed");
+    }
+
+    /// stderr with the temp directory as `$ROOT` and the server as `$SERVER`.
+    fn stderr(&self, out: &Output) -> String {
+        self.env
+            .normalize(&out.stderr)
+            .replace(&self.server.base_url(), "$SERVER")
+    }
+}
+
+fn list_json(env: &TestEnv) -> String {
+    let out = env.run(&["list", "--format", "json"]);
+    out.assert_ok();
+    out.stdout
+}
+
+#[track_caller]
+fn assert_no_panic(out: &Output) {
+    for bad in ["panicked", "RUST_BACKTRACE", "stack backtrace"] {
+        assert!(!out.stderr.contains(bad), "{bad}:\n{}", out.streams());
+    }
+}
+
+/// spec/cli.md: every error in one or two lines.
+#[track_caller]
+fn assert_short_error(stderr: &str) {
+    let lines: Vec<&str> = stderr.lines().filter(|l| !l.is_empty()).collect();
+    assert!(
+        (1..=2).contains(&lines.len()),
+        "expected one or two lines:\n{stderr}"
+    );
+    assert!(lines[0].starts_with("error: "), "{stderr}");
+}
+
+// ---------------------------------------------------------------------------
+// The rules file
+
+/// `check` on `rules` is refused with exit 2, prints each of `expected` (after
+/// `$ROOT/config/rules.toml:` for diagnostics), fetches nothing and leaves the
+/// basket alone. Returns the normalised stderr for further checks.
+#[track_caller]
+fn assert_rules_rejected(rules: &str, expected: &[&str]) -> String {
+    let w = World::new();
+    w.write_rules(rules);
+    let hits = w.server.total_hits();
+    let out = w.run(&["check", "--no-input"]);
+    out.assert_code(2);
+    let stderr = w.stderr(&out);
+    for e in expected {
+        assert!(stderr.contains(e), "missing {e:?} in:\n{stderr}");
+    }
+    assert_eq!(out.stdout, "", "nothing is shown for an invalid file");
+    assert_eq!(w.server.total_hits(), hits, "fetched with an invalid file");
+    w.assert_basket_unchanged();
+    stderr
+}
+
+const P: &str = "$ROOT/config/rules.toml";
+
+#[test]
+fn unclosed_bracket_is_invalid_toml_with_the_line_quoted() {
+    let stderr = assert_rules_rejected(
+        "[settings\ncurrency = \"GBP\"\n",
+        &[&format!(
+            "{P}:1:10: invalid TOML: unclosed table, expected `]`\n  |\n1 | [settings\n  |          ^\n  = hint: check quotes, brackets and `=` signs on this line\n\n{P}: 1 problem found; nothing was fetched or changed\n"
+        )],
+    );
+    assert!(stderr.starts_with(&format!("{P}:1:10:")), "{stderr}");
+}
+
+#[test]
+fn unclosed_quote_is_invalid_toml_with_the_line_quoted() {
+    assert_rules_rejected(
+        "[settings]\ncurrency = \"GBP\n",
+        &[
+            &format!("{P}:2:16: invalid TOML: invalid basic string, expected `\"`"),
+            "2 | currency = \"GBP\n",
+            "  |                ^\n",
+        ],
+    );
+}
+
+#[test]
+fn bellow_in_a_price_comparison_suggests_below() {
+    assert_rules_rejected(
+        r#"
+[feeds.grocer]
+kind = "json"
+url = "$SERVER/grocer.json"
+
+[[rule]]
+name = "Cheap chocolate"
+match = { feed = "grocer", price = { bellow = 2 } }
+add = {}
+"#,
+        &[&format!(
+            "{P}:8:38: unknown key 'bellow' in the comparison for price\n  |\n8 | match = {{ feed = \"grocer\", price = {{ bellow = 2 }} }}\n  |                                      ^^^^^^\n  = hint: did you mean 'below'?"
+        )],
+    );
+}
+
+#[test]
+fn a_misspelt_settings_table_suggests_settings() {
+    assert_rules_rejected(
+        "[setings]\ncurrency = \"GBP\"\n",
+        &[
+            &format!("{P}:1:2: unknown key 'setings' in the rules file"),
+            "= hint: did you mean 'settings'?",
+        ],
+    );
+}
+
+#[test]
+fn nmae_in_a_rule_suggests_name() {
+    assert_rules_rejected(
+        r#"
+[feeds.grocer]
+kind = "json"
+url = "$SERVER/grocer.json"
+
+[[rule]]
+nmae = "Panettone"
+match = { name = "panettone" }
+add = {}
+"#,
+        &[
+            &format!("{P}:7:1: unknown key 'nmae' in a rule"),
+            "= hint: did you mean 'name'?",
+            &format!("{P}:6:1: a rule has no name"),
+        ],
+    );
+}
+
+#[test]
+fn a_rule_with_two_actions_is_rejected() {
+    assert_rules_rejected(
+        r#"
+[feeds.grocer]
+kind = "json"
+url = "$SERVER/grocer.json"
+
+[[rule]]
+name = "Both"
+match = { name = "panettone" }
+add = {}
+notify = true
+"#,
+        &[
+            &format!("{P}:10:10: rule 'Both' has 2 actions (add, notify); a rule has exactly one"),
+            "= hint: split it into one rule per action, or remove 'notify'",
+        ],
+    );
+}
+
+#[test]
+fn a_rule_with_no_action_is_rejected() {
+    assert_rules_rejected(
+        r#"
+[feeds.grocer]
+kind = "json"
+url = "$SERVER/grocer.json"
+
+[[rule]]
+name = "Idle"
+match = { name = "panettone" }
+"#,
+        &[
+            &format!("{P}:6:1: rule 'Idle' has no action"),
+            "= hint: add one of add, remove, swap or notify",
+        ],
+    );
+}
+
+#[test]
+fn an_unknown_feed_in_a_selector_suggests_the_real_one() {
+    assert_rules_rejected(
+        r#"
+[feeds.grocer]
+kind = "json"
+url = "$SERVER/grocer.json"
+
+[[rule]]
+name = "Panettone"
+match = { feed = "grocr", name = "panettone" }
+add = {}
+"#,
+        &[
+            &format!("{P}:8:18: unknown feed 'grocr'"),
+            "= hint: did you mean 'grocer'?",
+        ],
+    );
+}
+
+#[test]
+fn wrong_types_are_named_with_what_was_found() {
+    assert_rules_rejected(
+        r#"
+[feeds.grocer]
+kind = "json"
+url = "$SERVER/grocer.json"
+
+[[rule]]
+name = "Panettone"
+enabled = "yes"
+match = { name = "panettone" }
+add = { quantity = "two" }
+"#,
+        &[
+            &format!("{P}:8:11: enabled must be true or false, found a string"),
+            "= hint: write it without quotes: true or false",
+            &format!("{P}:10:20: quantity must be a whole number of at least 1"),
+            "2 problems found",
+        ],
+    );
+}
+
+#[test]
+fn duplicate_rule_names_are_rejected() {
+    assert_rules_rejected(
+        r#"
+[feeds.grocer]
+kind = "json"
+url = "$SERVER/grocer.json"
+
+[[rule]]
+name = "Panettone"
+match = { name = "panettone" }
+add = {}
+
+[[rule]]
+name = "Panettone"
+match = { name = "bread" }
+add = {}
+"#,
+        &[&format!("{P}:11:1: duplicate rule name 'Panettone'")],
+    );
+}
+
+#[test]
+fn a_weather_rule_without_a_location_is_rejected() {
+    assert_rules_rejected(
+        r#"
+[feeds.grocer]
+kind = "json"
+url = "$SERVER/grocer.json"
+
+[[rule]]
+name = "Sun cream"
+when.weather = { day = "tomorrow", temp_max_c = { above = 22 } }
+add = { product = { name = "sun cream" } }
+"#,
+        &[
+            &format!("{P}:6:1: rule 'Sun cream' uses the weather, but [settings] has no location"),
+            "under [settings]",
+        ],
+    );
+}
+
+#[test]
+fn an_unknown_day_suggests_tomorrow() {
+    assert_rules_rejected(
+        r#"
+[settings]
+location = { latitude = 51.5, longitude = -0.12 }
+
+[feeds.grocer]
+kind = "json"
+url = "$SERVER/grocer.json"
+
+[[rule]]
+name = "Sun cream"
+when.weather = { day = "tomorow", temp_max_c = { above = 22 } }
+add = { product = { name = "sun cream" } }
+"#,
+        &[
+            &format!("{P}:11:24: unknown day 'tomorow'"),
+            "= hint: did you mean 'tomorrow'?",
+        ],
+    );
+}
+
+#[test]
+fn a_bad_cooldown_is_rejected() {
+    assert_rules_rejected(
+        r#"
+[feeds.grocer]
+kind = "json"
+url = "$SERVER/grocer.json"
+
+[[rule]]
+name = "Panettone"
+match = { name = "panettone" }
+add = {}
+cooldown = "a week"
+"#,
+        &[
+            &format!("{P}:10:12: cooldown \"a week\" is not a duration"),
+            "\"7d\"",
+        ],
+    );
+}
+
+#[test]
+fn a_bad_currency_is_rejected() {
+    assert_rules_rejected(
+        r#"
+[settings]
+currency = "pounds"
+
+[feeds.grocer]
+kind = "json"
+url = "$SERVER/grocer.json"
+
+[[rule]]
+name = "Panettone"
+match = { name = "panettone" }
+add = {}
+"#,
+        &[
+            &format!("{P}:3:12: currency \"pounds\" is not an ISO 4217 code"),
+            "\"GBP\"",
+        ],
+    );
+}
+
+#[test]
+fn add_preferring_the_closest_price_is_rejected() {
+    assert_rules_rejected(
+        r#"
+[feeds.grocer]
+kind = "json"
+url = "$SERVER/grocer.json"
+
+[[rule]]
+name = "Panettone"
+match = { name = "panettone" }
+add = { prefer = "closest_price" }
+"#,
+        &[
+            &format!("{P}:9:18: prefer = \"closest_price\" needs an item to compare prices with"),
+            "for add use \"cheapest\" or \"first\"",
+        ],
+    );
+}
+
+#[test]
+fn a_swap_with_nothing_to_avoid_is_rejected() {
+    assert_rules_rejected(
+        r#"
+[feeds.grocer]
+kind = "json"
+url = "$SERVER/grocer.json"
+
+[[rule]]
+name = "Swap"
+match = { in = "basket", name = "chocolate" }
+swap = {}
+"#,
+        &[
+            &format!("{P}:9:8: swap says nothing to avoid"),
+            "without = [\"palm-oil\"]",
+        ],
+    );
+}
+
+#[test]
+fn notify_on_an_unconfigured_channel_is_rejected() {
+    assert_rules_rejected(
+        r#"
+[feeds.grocer]
+kind = "json"
+url = "$SERVER/grocer.json"
+
+[[rule]]
+name = "Deals"
+match = { on_sale = true }
+notify = { channels = ["webhook"] }
+"#,
+        &[
+            &format!("{P}:9:23: channel 'webhook' is not configured"),
+            "add a [notify.webhook] table",
+        ],
+    );
+}
+
+#[test]
+fn an_empty_rules_file_suggests_basket_init() {
+    assert_rules_rejected(
+        "",
+        &[&format!("{P}:1:1: the rules file is empty"), "basket init"],
+    );
+}
+
+#[test]
+fn a_binary_rules_file_is_refused_with_a_hint() {
+    let w = World::new();
+    let mut bytes = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+    bytes.extend((0u8..=255).rev());
+    std::fs::write(w.env.rules_path(), &bytes).expect("write binary rules");
+    let hits = w.server.total_hits();
+    for args in [&["check", "--no-input"][..], &["rules", "check"][..]] {
+        let out = w.run(args);
+        out.assert_code(2);
+        let stderr = w.stderr(&out);
+        assert_short_error(&stderr);
+        assert!(
+            stderr.starts_with(&format!(
+                "error: the rules file {P} is not UTF-8 text (invalid byte at offset 0)\nhint: save the rules as UTF-8 text"
+            )),
+            "{stderr}"
+        );
+    }
+    assert_eq!(w.server.total_hits(), hits);
+    w.assert_basket_unchanged();
+}
+
+#[test]
+fn a_missing_rules_file_suggests_basket_init_in_two_lines() {
+    let w = World::new();
+    std::fs::remove_file(w.env.rules_path()).expect("remove rules");
+    let hits = w.server.total_hits();
+    for args in [&["check", "--no-input"][..], &["rules", "check"][..]] {
+        let out = w.run(args);
+        out.assert_code(2);
+        let stderr = w.stderr(&out);
+        assert_short_error(&stderr);
+        assert_eq!(
+            stderr,
+            format!(
+                "error: cannot read the rules file {P}: No such file or directory (os error 2)\n\
+                 hint: run `basket init` to write an annotated example there, or pass --rules PATH\n"
+            )
+        );
+    }
+    assert_eq!(w.server.total_hits(), hits);
+    w.assert_basket_unchanged();
+}
+
+/// Ten mistakes in one file: every one is listed, in file order, and counted.
+const MANY_MISTAKES: &str = r#"[setings]
+currency = "GBP"
+
+[feeds.grocer]
+kind = "json"
+url = "$SERVER/grocer.json"
+
+[[rule]]
+name = "One"
+match = { feed = "grocr", price = { bellow = 15 } }
+add = { quantity = "two" }
+
+[[rule]]
+name = "Two"
+enabled = "yes"
+match = { name = "tea" }
+add = {}
+notify = true
+
+[[rule]]
+nmae = "Three"
+match = { name = "jam" }
+add = { prefer = "closest_price" }
+cooldown = "soon"
+"#;
+
+const MANY_HEADERS: &[&str] = &[
+    "1:2: unknown key 'setings' in the rules file",
+    "10:18: unknown feed 'grocr'",
+    "10:37: unknown key 'bellow' in the comparison for price",
+    "11:20: quantity must be a whole number of at least 1",
+    "15:11: enabled must be true or false, found a string",
+    "18:10: rule 'Two' has 2 actions (add, notify); a rule has exactly one",
+    "20:1: a rule has no name",
+    "21:1: unknown key 'nmae' in a rule",
+    "23:18: prefer = \"closest_price\" needs an item to compare prices with",
+    "24:12: cooldown \"soon\" is not a duration",
+];
+
+fn headers(stderr: &str) -> Vec<String> {
+    let prefix = format!("{P}:");
+    stderr
+        .lines()
+        .filter_map(|l| l.strip_prefix(&prefix))
+        .filter(|l| l.starts_with(|c: char| c.is_ascii_digit()))
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn several_problems_are_all_listed_and_nothing_is_fetched() {
+    let stderr = assert_rules_rejected(
+        MANY_MISTAKES,
+        &[&format!(
+            "{P}: 10 problems found; nothing was fetched or changed"
+        )],
+    );
+    assert_eq!(headers(&stderr), MANY_HEADERS);
+    // Each problem quotes its line with a caret.
+    assert_eq!(
+        stderr.matches(" | ").count(),
+        2 * MANY_HEADERS.len(),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn rules_check_reports_ok_with_the_counts() {
+    let w = World::new();
+    w.write_rules(
+        r#"
+[feeds.grocer]
+kind = "json"
+url = "$SERVER/grocer.json"
+
+[feeds.boots]
+kind = "csv"
+url = "$SERVER/boots.csv"
+
+[[rule]]
+name = "Panettone"
+match = { name = "panettone" }
+add = {}
+
+[[rule]]
+name = "Boots"
+match = { feed = "boots", price = { below = 15 } }
+add = {}
+"#,
+    );
+    let hits = w.server.total_hits();
+    let out = w.run(&["rules", "check"]);
+    out.assert_ok();
+    assert_eq!(out.stdout, "ok: 2 rules, 2 feeds\n");
+    assert_eq!(out.stderr, "");
+    assert_eq!(w.server.total_hits(), hits, "rules check runs nothing");
+
+    w.write_rules(GOOD_RULES);
+    let out = w.run(&["rules", "check"]);
+    out.assert_ok();
+    assert_eq!(out.stdout, "ok: 1 rule, 1 feed\n");
+}
+
+#[test]
+fn rules_check_lists_every_problem_and_exits_2() {
+    let w = World::new();
+    w.write_rules(MANY_MISTAKES);
+    let hits = w.server.total_hits();
+    let out = w.run(&["rules", "check"]);
+    out.assert_code(2);
+    assert_eq!(out.stdout, "");
+    let stderr = w.stderr(&out);
+    assert_eq!(headers(&stderr), MANY_HEADERS);
+    assert!(
+        stderr.ends_with(&format!(
+            "{P}: 10 problems found; nothing was fetched or changed\n"
+        )),
+        "{stderr}"
+    );
+    assert_eq!(w.server.total_hits(), hits);
+    w.assert_basket_unchanged();
+}
+
+// ---------------------------------------------------------------------------
+// Feeds
+
+/// The good grocer feed plus a feed `bad` of `kind` at `url`.
+fn two_feeds(kind: &str, url: &str) -> String {
+    format!(
+        r#"
+[feeds.bad]
+kind = "{kind}"
+url = "{url}"
+
+[feeds.grocer]
+kind = "json"
+url = "$SERVER/grocer.json"
+
+[[rule]]
+name = "Panettone"
+match = {{ feed = "grocer", name = "panettone" }}
+add = {{}}
+"#
+    )
+}
+
+/// Only the feed `bad`.
+fn one_feed(kind: &str, url: &str) -> String {
+    format!(
+        r#"
+[feeds.bad]
+kind = "{kind}"
+url = "{url}"
+
+[[rule]]
+name = "Anything"
+match = {{ name = "panettone" }}
+add = {{}}
+"#
+    )
+}
+
+/// With another feed working, a failing `bad` feed is a warning naming it and
+/// the run succeeds; alone, the run fails with exit 1. The basket never changes.
+#[track_caller]
+fn assert_feed_fails(kind: &str, url: &str, reply: Option<Reply>, warning: &str) {
+    let w = World::new();
+    if let Some(reply) = reply {
+        w.server.set("/bad", reply);
+    }
+
+    w.write_rules(&two_feeds(kind, url));
+    let out = w.run(&["check", "--no-input", "--format", "json"]);
+    out.assert_ok();
+    let report = out.json();
+    let warnings: Vec<String> = report["warnings"]
+        .as_array()
+        .expect("warnings")
+        .iter()
+        .map(|v| {
+            v.as_str()
+                .expect("a warning is text")
+                .replace(&w.server.base_url(), "$SERVER")
+                .replace(&w.env.root().display().to_string(), "$ROOT")
+        })
+        .collect();
+    assert_eq!(
+        warnings,
+        vec![format!(
+            "feed 'bad': {warning}; rules that need it were skipped"
+        )],
+        "{}",
+        out.streams()
+    );
+    let proposed: Vec<&str> = report["proposals"]
+        .as_array()
+        .expect("proposals")
+        .iter()
+        .filter_map(|p| p["product"]["id"].as_str())
+        .collect();
+    assert_eq!(proposed, ["GR-6001"], "the working feed is still used");
+    w.assert_basket_unchanged();
+
+    w.write_rules(&one_feed(kind, url));
+    let out = w.run(&["check", "--no-input"]);
+    out.assert_code(1);
+    let stderr = w.stderr(&out);
+    assert_eq!(
+        stderr,
+        format!(
+            "warning: feed 'bad': {warning}; rules that need it were skipped\n\
+             error: every feed failed (1 of 1); nothing was evaluated and the basket is unchanged\n\
+             hint: check the feed URLs in the rules file and your connection, then run again\n"
+        )
+    );
+    assert_eq!(out.stdout, "");
+    w.assert_basket_unchanged();
+}
+
+#[test]
+fn a_feed_answering_500_is_a_warning_naming_it() {
+    assert_feed_fails(
+        "json",
+        "$SERVER/bad",
+        Some(Reply::status(500, "oops")),
+        "HTTP 500 Internal Server Error from $SERVER/bad",
+    );
+}
+
+#[test]
+fn a_feed_answering_404_is_a_warning_naming_it() {
+    assert_feed_fails(
+        "csv",
+        "$SERVER/bad",
+        None,
+        "HTTP 404 Not Found from $SERVER/bad",
+    );
+}
+
+#[test]
+fn a_feed_answering_an_html_page_is_a_warning_naming_it() {
+    assert_feed_fails(
+        "json",
+        "$SERVER/bad",
+        Some(Reply::html(
+            "<!doctype html>\n<html><body><form>Sign in</form></body></html>\n",
+        )),
+        "answered with an HTML page, not JSON",
+    );
+    assert_feed_fails(
+        "csv",
+        "$SERVER/bad",
+        Some(Reply::html("  <html><body>Moved</body></html>")),
+        "answered with an HTML page, not CSV",
+    );
+}
+
+#[test]
+fn a_feed_with_truncated_json_is_a_warning_naming_it() {
+    assert_feed_fails(
+        "json",
+        "$SERVER/bad",
+        Some(Reply::json(
+            r#"{"products": [{"id": "1", "name": "Tea", "pri"#,
+        )),
+        "not valid JSON at line 1, column 45: EOF while parsing a string",
+    );
+}
+
+#[test]
+fn a_feed_with_an_empty_body_is_a_warning_naming_it() {
+    assert_feed_fails(
+        "json",
+        "$SERVER/bad",
+        Some(Reply::json("")),
+        "empty response",
+    );
+    assert_feed_fails(
+        "csv",
+        "$SERVER/bad",
+        Some(Reply::csv("\n  \n")),
+        "empty response",
+    );
+}
+
+#[test]
+fn a_feed_at_a_missing_file_is_a_warning_naming_it() {
+    assert_feed_fails(
+        "csv",
+        "$ROOT/feeds/missing.csv",
+        None,
+        "cannot read $ROOT/feeds/missing.csv: No such file or directory",
+    );
+}
+
+#[test]
+fn a_feed_at_a_missing_file_url_is_a_warning_naming_it() {
+    let w = World::new();
+    let path = w.env.root().join("gone.json");
+    let url = format!("file://{}", path.display());
+    w.write_rules(&two_feeds("json", &url));
+    let out = w.run(&["check", "--no-input", "--format", "json"]);
+    out.assert_ok();
+    let warnings = out.json()["warnings"].clone();
+    assert_eq!(
+        warnings,
+        serde_json::json!([format!(
+            "feed 'bad': cannot read {}: No such file or directory; rules that need it were skipped",
+            path.display()
+        )])
+    );
+    w.assert_basket_unchanged();
+}
+
+#[test]
+fn a_record_with_a_bad_price_is_skipped_and_counted() {
+    let w = World::new();
+    w.server.set(
+        "/bad",
+        Reply::json(
+            r#"[
+  {"id": "T-1", "name": "Earl Grey Tea", "price": "2.50", "currency": "GBP"},
+  {"id": "T-2", "name": "Green Tea", "price": "abc", "currency": "GBP"},
+  {"id": "T-3", "name": "Mint Tea", "price": "1.75", "currency": "GBP"}
+]"#,
+        ),
+    );
+    w.write_rules(
+        r#"
+[feeds.bad]
+kind = "json"
+url = "$SERVER/bad"
+
+[feeds.grocer]
+kind = "json"
+url = "$SERVER/grocer.json"
+
+[[rule]]
+name = "Tea"
+match = { feed = "bad", name = "tea" }
+add = { limit = 3 }
+"#,
+    );
+    let out = w.run(&["check", "--no-input", "--format", "json"]);
+    out.assert_ok();
+    let report = out.json();
+    assert_eq!(
+        report["warnings"],
+        serde_json::json!([
+            "feed 'bad': 1 of 3 records skipped: record 2: price \"abc\" is not a number"
+        ])
+    );
+    let mut proposed: Vec<&str> = report["proposals"]
+        .as_array()
+        .expect("proposals")
+        .iter()
+        .filter_map(|p| p["product"]["id"].as_str())
+        .collect();
+    proposed.sort_unstable();
+    assert_eq!(proposed, ["T-1", "T-3"], "the good records are used");
+    w.assert_basket_unchanged();
+
+    // In the table view the same warning goes to stderr.
+    let out = w.run(&["check", "--no-input"]);
+    out.assert_ok();
+    assert!(
+        out.stderr.contains(
+            "warning: feed 'bad': 1 of 3 records skipped: record 2: price \"abc\" is not a number\n"
+        ),
+        "{}",
+        out.streams()
+    );
+}
+
+#[test]
+fn an_absurd_price_is_skipped_not_a_crash() {
+    // Decimal's largest value: a discount or a total on it used to overflow,
+    // which is a panic.
+    let w = World::new();
+    w.server.set(
+        "/bad",
+        Reply::json(
+            r#"[
+  {"id": "T-1", "name": "Earl Grey Tea", "price": "2.00", "regular_price": "2.50", "currency": "GBP"},
+  {"id": "T-2", "name": "Gold Tea", "price": "1", "regular_price": "79228162514264337593543950335", "currency": "GBP"},
+  {"id": "T-3", "name": "Saffron Tea", "price": "79228162514264337593543950335", "currency": "GBP"}
+]"#,
+        ),
+    );
+    w.write_rules(
+        r#"
+[settings]
+budget = "100"
+
+[feeds.bad]
+kind = "json"
+url = "$SERVER/bad"
+
+[[rule]]
+name = "Tea deals"
+match = { name = "tea", discount_pct = { at_least = 10 } }
+add = { quantity = 1000, limit = 3 }
+"#,
+    );
+    let out = w.run(&["check", "--no-input", "--format", "json"]);
+    out.assert_ok();
+    let report = out.json();
+    assert_eq!(
+        report["warnings"],
+        serde_json::json!([
+            "feed 'bad': 2 of 3 records skipped: record 2: regular_price \"79228162514264337593543950335\" is too large to be a price"
+        ])
+    );
+    let proposed: Vec<&str> = report["proposals"]
+        .as_array()
+        .expect("proposals")
+        .iter()
+        .filter_map(|p| p["product"]["id"].as_str())
+        .collect();
+    assert_eq!(proposed, ["T-1"]);
+    w.assert_basket_unchanged();
+}
+
+#[test]
+fn a_csv_row_with_too_few_fields_is_skipped_and_counted() {
+    let w = World::new();
+    w.server.set(
+        "/bad.csv",
+        Reply::csv("id,name,price,currency\nB-1,Oat Biscuits,1.20,GBP\nB-2,Rye Biscuits\nB-3,Spelt Biscuits,1.40,GBP\n"),
+    );
+    w.write_rules(
+        r#"
+[feeds.bad]
+kind = "csv"
+url = "$SERVER/bad.csv"
+
+[[rule]]
+name = "Biscuits"
+match = { name = "biscuits" }
+add = { limit = 3 }
+"#,
+    );
+    let out = w.run(&["check", "--no-input", "--format", "json"]);
+    out.assert_ok();
+    let report = out.json();
+    assert_eq!(
+        report["warnings"],
+        serde_json::json!(["feed 'bad': 1 of 3 records skipped: line 3: 2 fields, expected 4"])
+    );
+    let mut proposed: Vec<&str> = report["proposals"]
+        .as_array()
+        .expect("proposals")
+        .iter()
+        .filter_map(|p| p["product"]["id"].as_str())
+        .collect();
+    proposed.sort_unstable();
+    assert_eq!(proposed, ["B-1", "B-3"]);
+    w.assert_basket_unchanged();
+}
+
+#[test]
+fn when_every_feed_fails_each_is_named_and_the_run_fails() {
+    let w = World::new();
+    w.server.set("/a", Reply::status(503, "busy"));
+    w.server.set("/b", Reply::html("<html>login</html>"));
+    w.write_rules(
+        r#"
+[feeds.alpha]
+kind = "json"
+url = "$SERVER/a"
+
+[feeds.beta]
+kind = "csv"
+url = "$SERVER/b"
+
+[[rule]]
+name = "Anything"
+match = { name = "panettone" }
+add = {}
+"#,
+    );
+    let out = w.run(&["check", "--yes"]);
+    out.assert_code(1);
+    let stderr = w.stderr(&out);
+    assert!(
+        stderr.contains(
+            "warning: feed 'alpha': HTTP 503 Service Unavailable from $SERVER/a; rules that need it were skipped\n"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(
+            "warning: feed 'beta': answered with an HTML page, not CSV; rules that need it were skipped\n"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("error: every feed failed (2 of 2); nothing was evaluated and the basket is unchanged\n"),
+        "{stderr}"
+    );
+    w.assert_basket_unchanged();
+}
+
+// ---------------------------------------------------------------------------
+// Weather
+
+#[test]
+fn a_failing_forecast_skips_weather_rules_and_runs_the_others() {
+    let w = World::new();
+    w.server.set("/v1/forecast", Reply::status(500, "oops"));
+    w.write_rules(
+        r#"
+[settings]
+currency = "GBP"
+location = { latitude = 51.5072, longitude = -0.1276, name = "London" }
+
+[feeds.grocer]
+kind = "json"
+url = "$SERVER/grocer.json"
+
+[weather]
+url = "$SERVER/v1/forecast"
+
+[[rule]]
+name = "Sun cream"
+when.weather = { day = "today", temp_max_c = { above = -100 } }
+add = { product = { name = "sun cream spf 30" } }
+
+[[rule]]
+name = "Panettone"
+match = { name = "panettone" }
+add = {}
+"#,
+    );
+    let out = w.run(&["check", "--no-input", "--format", "json"]);
+    out.assert_ok();
+    assert_eq!(w.server.hits("/v1/forecast"), 1);
+    let report = out.json();
+    let warnings = report["warnings"].as_array().expect("warnings");
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    let warning = warnings[0]
+        .as_str()
+        .expect("text")
+        .replace(&w.server.base_url(), "$SERVER");
+    assert!(
+        warning.starts_with("weather: HTTP 500 Internal Server Error from $SERVER/v1/forecast?"),
+        "{warning}"
+    );
+    assert!(
+        warning.ends_with("; rules that need the forecast were skipped"),
+        "{warning}"
+    );
+    let rules: Vec<&str> = report["proposals"]
+        .as_array()
+        .expect("proposals")
+        .iter()
+        .filter_map(|p| p["rule"].as_str())
+        .collect();
+    assert_eq!(rules, ["Panettone"], "only the rule without weather ran");
+
+    let out = w.run(&["check", "--dry-run", "--explain"]);
+    out.assert_ok();
+    assert!(
+        out.stdout
+            .contains("Sun cream: no, the weather forecast failed (HTTP 500 Internal Server Error"),
+        "{}",
+        out.streams()
+    );
+    w.assert_basket_unchanged();
+}
+
+#[test]
+fn a_forecast_that_is_not_json_skips_weather_rules() {
+    let w = World::new();
+    w.server
+        .set("/v1/forecast", Reply::html("<html>rate limited</html>"));
+    w.write_rules(
+        r#"
+[settings]
+location = { latitude = 51.5, longitude = -0.12 }
+
+[feeds.grocer]
+kind = "json"
+url = "$SERVER/grocer.json"
+
+[weather]
+url = "$SERVER/v1/forecast"
+
+[[rule]]
+name = "Sun cream"
+when.weather = { day = "today", temp_max_c = { above = -100 } }
+add = { product = { name = "sun cream spf 30" } }
+"#,
+    );
+    let out = w.run(&["check", "--no-input", "--format", "json"]);
+    out.assert_ok();
+    let report = out.json();
+    assert_eq!(report["proposals"], serde_json::json!([]));
+    let warnings = report["warnings"].as_array().expect("warnings");
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    let warning = warnings[0].as_str().expect("text");
+    assert!(warning.starts_with("weather: "), "{warning}");
+    assert!(
+        warning.ends_with("; rules that need the forecast were skipped"),
+        "{warning}"
+    );
+    w.assert_basket_unchanged();
+}
+
+#[test]
+fn a_huge_within_days_is_evaluated_not_a_crash() {
+    let w = World::new();
+    w.server.set(
+        "/v1/forecast",
+        Reply::fixture("open-meteo/frenck-forecast-daily-all-variables-TRIMMED.json"),
+    );
+    w.write_rules(
+        r#"
+[settings]
+location = { latitude = 51.5, longitude = -0.12 }
+
+[feeds.grocer]
+kind = "json"
+url = "$SERVER/grocer.json"
+
+[weather]
+url = "$SERVER/v1/forecast"
+
+[[rule]]
+name = "Deluge"
+when.weather = { within_days = 4000000000, precipitation_mm = { above = 100000 } }
+add = { product = { name = "panettone" } }
+"#,
+    );
+    let out = w.run(&["check", "--dry-run", "--explain"]);
+    out.assert_ok();
+    assert!(out.stdout.contains("No proposals."), "{}", out.streams());
+    assert!(
+        out.stdout
+            .contains("Deluge: no, not in the next 4000000000 days: "),
+        "{}",
+        out.streams()
+    );
+    w.assert_basket_unchanged();
+}
+
+// ---------------------------------------------------------------------------
+// The store
+
+/// Every command that opens the basket, on a world whose store is unusable.
+const STORE_COMMANDS: &[&[&str]] = &[
+    &["list"],
+    &["list", "--format", "json"],
+    &["check", "--no-input"],
+    &["check", "--yes"],
+    &["add", "grocer/GR-6001"],
+    &["remove", "GR-1001"],
+    &["clear", "--yes"],
+    &["history"],
+    &["review"],
+];
+
+/// Each command exits 1 with a short error naming `named`, and `file` keeps its
+/// bytes. Returns one stderr for more checks.
+#[track_caller]
+fn assert_store_refused(w: &World, file: &Path, named: &str) -> String {
+    let before = std::fs::read(file).expect("read the file before");
+    let mut last = String::new();
+    for args in STORE_COMMANDS {
+        let out = w.run(args);
+        out.assert_code(1);
+        let stderr = w.stderr(&out);
+        assert_short_error(&stderr);
+        assert!(
+            stderr.contains(named),
+            "{args:?} does not name {named}:\n{stderr}"
+        );
+        assert_eq!(
+            std::fs::read(file).expect("read the file after"),
+            before,
+            "{args:?} changed {}",
+            file.display()
+        );
+        last = stderr;
+    }
+    last
+}
+
+#[test]
+fn a_data_dir_under_a_regular_file_fails_clearly() {
+    let mut w = World::new();
+    let file = w.env.root().join("not-a-dir");
+    std::fs::write(&file, "my notes\n").expect("write file");
+    w.env.set_env("BASKET_DATA_DIR", file.join("data"));
+    let stderr = assert_store_refused(&w, &file, "$ROOT/not-a-dir/data");
+    assert!(
+        stderr.starts_with("error: cannot create the data directory $ROOT/not-a-dir/data: "),
+        "{stderr}"
+    );
+    assert!(stderr.contains("hint: "), "{stderr}");
+}
+
+#[test]
+fn a_data_dir_that_is_a_regular_file_says_so() {
+    let mut w = World::new();
+    let file = w.env.root().join("basket-data");
+    std::fs::write(&file, "my notes\n").expect("write file");
+    w.env.set_env("BASKET_DATA_DIR", &file);
+    let stderr = assert_store_refused(&w, &file, "$ROOT/basket-data");
+    assert!(
+        stderr.starts_with(
+            "error: cannot create the data directory $ROOT/basket-data: it exists and is not a directory\n"
+        ),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_garbage_basket_db_is_refused_and_left_alone() {
+    let w = World::new();
+    let db = w.env.db_path();
+    // Replace the seeded database (and its WAL) with bytes that are no database.
+    for extra in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{extra}", db.display()));
+    }
+    let garbage: Vec<u8> = (0..8192u32).map(|i| (i * 7 + i / 13) as u8).collect();
+    std::fs::write(&db, &garbage).expect("write garbage");
+    let stderr = assert_store_refused(&w, &db, "$ROOT/data/basket.db");
+    assert_eq!(
+        stderr,
+        "error: $ROOT/data/basket.db is not a basket database (file is not a database); move it aside or pass --data-dir\n"
+    );
+    let mut left: Vec<String> = std::fs::read_dir(w.env.data_dir())
+        .expect("data dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
+    assert_eq!(left, ["basket.db"], "no journal or WAL left next to it");
+}
+
+#[test]
+fn a_basket_db_from_a_newer_basket_is_refused_and_left_alone() {
+    let w = World::new();
+    let db = w.env.db_path();
+    {
+        let conn = rusqlite::Connection::open(&db).expect("open the seeded db");
+        // Checkpoint the WAL into the file, then leave rollback mode so the file
+        // alone is the whole database.
+        conn.pragma_update(None, "journal_mode", "DELETE")
+            .expect("leave WAL");
+        conn.pragma_update(None, "user_version", 99)
+            .expect("set user_version");
+    }
+    let stderr = assert_store_refused(&w, &db, "$ROOT/data/basket.db");
+    assert_eq!(
+        stderr,
+        "error: $ROOT/data/basket.db has schema version 99, newer than this basket supports (1); upgrade basket or pass --data-dir\n"
+    );
+}
+
+// ---------------------------------------------------------------------------
+// The clock and the command line
+
+#[test]
+fn an_invalid_basket_now_is_a_usage_error() {
+    let mut w = World::new();
+    for bad in ["yesterday", "2026-10-03", "2026-13-45T09:00:00Z"] {
+        w.env.set_now(bad);
+        for args in [&["list"][..], &["check", "--yes"][..]] {
+            let out = w.run(args);
+            out.assert_code(2);
+            let stderr = w.stderr(&out);
+            assert_short_error(&stderr);
+            assert!(
+                stderr.starts_with(&format!(
+                    "error: BASKET_NOW \"{bad}\" is not an RFC 3339 time: "
+                )),
+                "{stderr}"
+            );
+            assert!(
+                stderr.ends_with("hint: use a form like 2026-10-03T09:00:00Z, or unset it\n"),
+                "{stderr}"
+            );
+            assert_eq!(out.stdout, "");
+        }
+    }
+    w.env.set_now(crate::support::DEFAULT_NOW);
+    w.assert_basket_unchanged();
+}
+
+#[test]
+fn usage_errors_exit_2_and_change_nothing() {
+    let w = World::new();
+    let hits = w.server.total_hits();
+    for (args, says) in [
+        (
+            &["frobnicate"][..],
+            "error: unrecognized subcommand 'frobnicate'",
+        ),
+        (
+            &["list", "--bogus"][..],
+            "error: unexpected argument '--bogus' found",
+        ),
+        (
+            &["--bogus", "list"][..],
+            "error: unexpected argument '--bogus' found",
+        ),
+        (
+            &["list", "--format", "xml"][..],
+            "error: invalid value 'xml' for '--format <FORMAT>'",
+        ),
+        (
+            &["add", "grocer/GR-6001", "--quantity", "0"][..],
+            "error: invalid value '0' for '--quantity <QUANTITY>'",
+        ),
+        (
+            &["check", "--yes", "--no-input"][..],
+            "error: the argument '--yes' cannot be used with '--no-input'",
+        ),
+        (
+            &["rules", "lint"][..],
+            "error: unrecognized subcommand 'lint'",
+        ),
+        (&[][..], "Usage: basket [OPTIONS] <COMMAND>"),
+    ] {
+        let out = w.run(args);
+        out.assert_code(2);
+        assert!(out.stderr.contains(says), "{args:?}:\n{}", out.streams());
+        assert_eq!(out.stdout, "", "{args:?}");
+    }
+    assert_eq!(w.server.total_hits(), hits, "a usage error fetches nothing");
+    w.assert_basket_unchanged();
+}
