@@ -4,4 +4,6 @@
 
 mod support;
 
+mod commands;
 mod harness_selftest;
+mod interactive;
