@@ -140,6 +140,25 @@ add = {}
 }
 
 #[test]
+fn a_missing_rules_file_says_so_once_and_suggests_init() {
+    let env = TestEnv::new();
+    let out = env.run(&["rules", "check"]);
+    out.assert_code(2);
+    assert!(
+        out.stderr.contains(&env.rules_path().display().to_string())
+            && out.stderr.contains("basket init"),
+        "names the file and the fix:\n{}",
+        out.streams()
+    );
+    assert_eq!(
+        out.stderr.matches("No such file or directory").count(),
+        1,
+        "the cause is told once, not repeated:\n{}",
+        out.streams()
+    );
+}
+
+#[test]
 fn rules_list_shows_one_line_per_rule_with_its_action() {
     let env = TestEnv::new();
     env.run(&["init"]).assert_ok();

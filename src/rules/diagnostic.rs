@@ -69,7 +69,9 @@ fn floor_char_boundary(s: &str, mut i: usize) -> usize {
 
 #[derive(Debug, thiserror::Error)]
 pub enum RulesError {
-    #[error("cannot read the rules file {}: {source}", path.display())]
+    // `source` is the error's cause, which `app::report` prints as `caused by:`;
+    // naming it here too printed it twice.
+    #[error("cannot read the rules file {}", path.display())]
     Read {
         path: PathBuf,
         source: std::io::Error,
