@@ -191,6 +191,12 @@ fn rules_list_shows_one_line_per_rule_with_its_action() {
         .find(|l| l.contains("Drop what sold out"))
         .expect("the sold-out rule");
     assert!(sold_out.contains(" no "), "disabled: {sold_out}");
+    // What it watches includes the availability its rule matches on, so the line
+    // does not read as "every catalog product".
+    assert!(
+        sold_out.contains("catalog, not available"),
+        "watches unavailable products: {sold_out}"
+    );
 }
 
 // ----------------------------------------------------------------------------

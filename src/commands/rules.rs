@@ -101,6 +101,11 @@ pub fn describe_selector(s: &Selector) -> String {
     if s.on_sale == Some(true) {
         parts.push("on sale".into());
     }
+    match s.available {
+        Some(true) => parts.push("available".into()),
+        Some(false) => parts.push("not available".into()),
+        None => {}
+    }
     if !s.contains.is_empty() {
         parts.push(format!("contains {}", s.contains.join("/")));
     }
