@@ -46,6 +46,7 @@ pub struct TerminalApprover {
 
 impl TerminalApprover {
     pub fn new(color: bool) -> Self {
+        restore_cursor_on_interrupt();
         let theme = if color {
             ColorfulTheme::default()
         } else {
@@ -53,6 +54,25 @@ impl TerminalApprover {
         };
         TerminalApprover { theme }
     }
+}
+
+/// dialoguer hides the cursor while a prompt is up, and console (under it) turns
+/// Ctrl-C at a prompt into SIGINT, which would end basket with the shopper's
+/// cursor still hidden: dialoguer leaves Ctrl-C to the program (its issues 77
+/// and 92). So before the first prompt, a handler is set that shows the cursor
+/// again and ends with the conventional 130. The decisions taken so far are
+/// already committed, each in its own transaction, so they stay (spec/cli.md).
+/// `process::exit` is the only way out of a signal handler's thread; nothing is
+/// left unflushed that matters, since the store commits as it goes.
+fn restore_cursor_on_interrupt() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // If a handler cannot be set, Ctrl-C still ends basket, as before.
+        let _ = ctrlc::set_handler(|| {
+            let _ = dialoguer::console::Term::stderr().show_cursor();
+            std::process::exit(130);
+        });
+    });
 }
 
 /// The colourful theme's layout with the colours taken out (NO_COLOR, pipes).
@@ -106,6 +126,7 @@ impl Approver for TerminalApprover {
 
 /// Asks a yes/no question on the terminal; `false` when it cannot ask.
 pub fn confirm(question: &str, color: bool) -> io::Result<bool> {
+    restore_cursor_on_interrupt();
     let theme = if color {
         ColorfulTheme::default()
     } else {
@@ -127,6 +148,7 @@ pub fn confirm(question: &str, color: bool) -> io::Result<bool> {
 
 /// Lets the shopper pick one of several products (for `basket add`).
 pub fn pick_product(products: &[Product], color: bool) -> io::Result<Option<usize>> {
+    restore_cursor_on_interrupt();
     let theme = if color {
         ColorfulTheme::default()
     } else {

@@ -1046,7 +1046,8 @@ add = {}
     );
     let out = w.run(&["check", "--no-input", "--format", "json"]);
     out.assert_ok();
-    assert_eq!(w.server.hits("/v1/forecast"), 1);
+    // Asked (and, being a 500, retried): the failure is the server's, not a skip.
+    assert!(w.server.hits("/v1/forecast") >= 1);
     let report = out.json();
     let warnings = report["warnings"].as_array().expect("warnings");
     assert_eq!(warnings.len(), 1, "{warnings:?}");
@@ -1245,6 +1246,8 @@ fn a_garbage_basket_db_is_refused_and_left_alone() {
     let mut left: Vec<String> = std::fs::read_dir(w.env.data_dir())
         .expect("data dir")
         .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        // basket.lock is check's lock file (src/lock.rs), not part of the database.
+        .filter(|name| name != "basket.lock")
         .collect();
     left.sort();
     assert_eq!(left, ["basket.db"], "no journal or WAL left next to it");
@@ -1266,7 +1269,10 @@ fn a_basket_db_from_a_newer_basket_is_refused_and_left_alone() {
     let stderr = assert_store_refused(&w, &db, "$ROOT/data/basket.db");
     assert_eq!(
         stderr,
-        "error: $ROOT/data/basket.db has schema version 99, newer than this basket supports (1); upgrade basket or pass --data-dir\n"
+        format!(
+            "error: $ROOT/data/basket.db has schema version 99, newer than this basket supports ({}); upgrade basket or pass --data-dir\n",
+            basket::store::SCHEMA_VERSION
+        )
     );
 }
 

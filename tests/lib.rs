@@ -6,6 +6,8 @@ mod support;
 
 mod bad_input;
 mod check;
+mod commands;
 mod harness_selftest;
 mod http_cache;
+mod interactive;
 mod notify;

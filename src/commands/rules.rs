@@ -113,7 +113,7 @@ fn describe_criteria(s: &Selector) -> String {
     }
     match s.available {
         Some(true) => parts.push("available".into()),
-        Some(false) => parts.push("unavailable".into()),
+        Some(false) => parts.push("not available".into()),
         None => {}
     }
     if !s.contains.is_empty() {
