@@ -1,7 +1,7 @@
 //! Feeds: where products and the forecast come from.
 //!
-//! This module turns the bytes of a product feed (JSON, CSV, and later merchant
-//! XML, product pages and Open Food Facts) into [`Product`]s, and an Open-Meteo
+//! This module turns the bytes of a product feed (JSON, CSV, a product page, and
+//! later merchant XML and Open Food Facts) into [`Product`]s, and an Open-Meteo
 //! answer into a [`Forecast`]. It knows nothing of rules: the engine folds over
 //! what comes out of here. Fetching goes through one [`Fetcher`], so timeouts,
 //! the size cap (and later retries and the cache) live in one place.
@@ -18,7 +18,10 @@ use crate::model::Product;
 mod csv;
 mod fetch;
 mod json;
+mod page;
 mod record;
+
+pub mod price;
 
 pub mod open_meteo;
 
@@ -261,7 +264,8 @@ pub fn parse_products(source: &FeedSource, bytes: &[u8]) -> Result<FetchedFeed, 
     let (products, report) = match source.kind {
         FeedKind::Json => json::parse(source, bytes)?,
         FeedKind::Csv => csv::parse(source, bytes)?,
-        kind @ (FeedKind::Merchant | FeedKind::Page | FeedKind::OpenFoodFacts) => {
+        FeedKind::Page => return page::parse(source, bytes),
+        kind @ (FeedKind::Merchant | FeedKind::OpenFoodFacts) => {
             return Err(FeedError::Unsupported(kind))
         }
     };
@@ -285,7 +289,7 @@ pub fn fetch_products(
             .map(|source| {
                 scope.spawn(move || {
                     // Kinds we cannot parse are refused before spending a request.
-                    if !matches!(source.kind, FeedKind::Json | FeedKind::Csv) {
+                    if !matches!(source.kind, FeedKind::Json | FeedKind::Csv | FeedKind::Page) {
                         return Err(FeedError::Unsupported(source.kind));
                     }
                     let bytes = fetcher.get(&source.url)?;
@@ -418,7 +422,7 @@ mod tests {
 
     #[test]
     fn unsupported_kinds_are_an_error_not_an_empty_feed() {
-        for kind in [FeedKind::Merchant, FeedKind::Page, FeedKind::OpenFoodFacts] {
+        for kind in [FeedKind::Merchant, FeedKind::OpenFoodFacts] {
             let err = parse_products(&source(kind), b"[]").expect_err("not parsed yet");
             assert!(matches!(err, FeedError::Unsupported(k) if k == kind));
         }
@@ -459,10 +463,8 @@ mod tests {
         assert!(matches!(results[1], Err(FeedError::Read { .. })));
         let b = results[2].as_ref().expect("b parses");
         assert_eq!(b.products[0].name, "Gum");
-        assert!(matches!(
-            results[3],
-            Err(FeedError::Unsupported(FeedKind::Page))
-        ));
+        // A page feed is fetched and parsed now; a CSV file has no product page in it.
+        assert!(matches!(&results[3], Err(FeedError::Shape(m)) if m.starts_with("no price found")));
     }
 
     #[test]
