@@ -1,8 +1,8 @@
 //! Feeds: where products and the forecast come from.
 //!
-//! This module turns the bytes of a product feed (JSON, CSV, and later merchant
-//! XML and product pages) into [`Product`]s, Open Food Facts answers into facts
-//! about the GTINs of those products, and an Open-Meteo answer into a [`Forecast`].
+//! This module turns the bytes of a product feed (JSON, CSV, a product page,
+//! and merchant XML) into [`Product`]s, Open Food Facts answers into facts about
+//! the GTINs of those products, and an Open-Meteo answer into a [`Forecast`].
 //! It knows nothing of rules: the engine folds over what comes out of here.
 //! Fetching goes through one [`Fetcher`], so timeouts, the size cap, retries and
 //! the HTTP cache live in one place.
@@ -20,7 +20,10 @@ mod cache;
 mod csv;
 mod fetch;
 mod json;
+mod page;
 mod record;
+
+pub mod price;
 
 pub mod open_meteo;
 pub mod openfoodfacts;
@@ -277,7 +280,8 @@ pub fn parse_products(source: &FeedSource, bytes: &[u8]) -> Result<FetchedFeed, 
     let (products, report) = match source.kind {
         FeedKind::Json => json::parse(source, bytes)?,
         FeedKind::Csv => csv::parse(source, bytes)?,
-        kind @ (FeedKind::Merchant | FeedKind::Page) => return Err(FeedError::Unsupported(kind)),
+        FeedKind::Page => return page::parse(source, bytes),
+        kind @ FeedKind::Merchant => return Err(FeedError::Unsupported(kind)),
         kind @ FeedKind::OpenFoodFacts => return Err(FeedError::FactsOnly(kind)),
     };
     Ok(FetchedFeed {
@@ -328,7 +332,7 @@ fn fetch_one(
     if source.kind == FeedKind::OpenFoodFacts {
         return Err(FeedError::FactsOnly(source.kind));
     }
-    if !matches!(source.kind, FeedKind::Json | FeedKind::Csv) {
+    if !matches!(source.kind, FeedKind::Json | FeedKind::Csv | FeedKind::Page) {
         return Err(FeedError::Unsupported(source.kind));
     }
     let fetched = fetcher.get(&source.url)?;
@@ -481,10 +485,8 @@ mod tests {
 
     #[test]
     fn unsupported_kinds_are_an_error_not_an_empty_feed() {
-        for kind in [FeedKind::Merchant, FeedKind::Page] {
-            let err = parse_products(&source(kind), b"[]").expect_err("not parsed yet");
-            assert!(matches!(err, FeedError::Unsupported(k) if k == kind));
-        }
+        let err = parse_products(&source(FeedKind::Merchant), b"[]").expect_err("not parsed yet");
+        assert!(matches!(err, FeedError::Unsupported(FeedKind::Merchant)));
     }
 
     #[test]
@@ -541,10 +543,8 @@ mod tests {
         assert!(matches!(results[1], Err(FeedError::Read { .. })));
         let b = results[2].as_ref().expect("b parses");
         assert_eq!(b.products[0].name, "Gum");
-        assert!(matches!(
-            results[3],
-            Err(FeedError::Unsupported(FeedKind::Page))
-        ));
+        // A page feed is fetched and parsed now; a CSV file has no product page in it.
+        assert!(matches!(&results[3], Err(FeedError::Shape(m)) if m.starts_with("no price found")));
     }
 
     #[test]
