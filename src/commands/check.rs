@@ -122,7 +122,7 @@ pub fn gather_live(
             ),
             _ => None,
         });
-        let feeds = feeds::fetch_products(&fetcher, &ruleset.feeds);
+        let feeds = feeds::fetch_products(&fetcher, &ruleset.feeds, ctx.now);
         let forecast = weather
             .join()
             .unwrap_or_else(|_| Some(Err("the weather fetch crashed".into())));

@@ -1,7 +1,7 @@
 //! Feeds: where products and the forecast come from.
 //!
-//! This module turns the bytes of a product feed (JSON, CSV, and later merchant
-//! XML, product pages and Open Food Facts) into [`Product`]s, and an Open-Meteo
+//! This module turns the bytes of a product feed (JSON, CSV, Google Merchant
+//! XML/TSV, and later product pages and Open Food Facts) into [`Product`]s, and an Open-Meteo
 //! answer into a [`Forecast`]. It knows nothing of rules: the engine folds over
 //! what comes out of here. Fetching goes through one [`Fetcher`], so timeouts,
 //! the size cap (and later retries and the cache) live in one place.
@@ -18,6 +18,7 @@ use crate::model::Product;
 mod csv;
 mod fetch;
 mod json;
+pub mod merchant;
 mod record;
 
 pub mod open_meteo;
@@ -255,13 +256,31 @@ fn size(bytes: u64) -> String {
     }
 }
 
-/// Parses a feed's bytes by its kind. Kinds not written yet are an error, so a rules
-/// file that names one gets a clear warning instead of an empty feed.
+/// Parses a feed's bytes by its kind, as of the wall clock now. Kinds not written
+/// yet are an error, so a rules file that names one gets a clear warning instead of
+/// an empty feed.
 pub fn parse_products(source: &FeedSource, bytes: &[u8]) -> Result<FetchedFeed, FeedError> {
+    parse_products_at(source, bytes, chrono::Utc::now())
+}
+
+/// [`parse_products`] as of `now`: a merchant feed's sale prices hold only within
+/// their effective dates, and a run (or a test) fixes its own "now".
+pub fn parse_products_at(
+    source: &FeedSource,
+    bytes: &[u8],
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<FetchedFeed, FeedError> {
     let (products, report) = match source.kind {
         FeedKind::Json => json::parse(source, bytes)?,
         FeedKind::Csv => csv::parse(source, bytes)?,
-        kind @ (FeedKind::Merchant | FeedKind::Page | FeedKind::OpenFoodFacts) => {
+        FeedKind::Merchant => {
+            // Bytes are in memory already (the fetcher caps their size); the
+            // parser itself streams, so a later streaming fetch can feed it directly.
+            let mut products = Vec::new();
+            let report = merchant::parse(source, bytes, now, &mut |p| products.push(p))?;
+            (products, report)
+        }
+        kind @ (FeedKind::Page | FeedKind::OpenFoodFacts) => {
             return Err(FeedError::Unsupported(kind))
         }
     };
@@ -274,10 +293,11 @@ pub fn parse_products(source: &FeedSource, bytes: &[u8]) -> Result<FetchedFeed, 
 
 /// Fetches and parses every feed at once, one thread each, so a slow feed costs its
 /// own time and not the sum. Results come back in the order of `sources`; one
-/// feed's failure does not touch the others.
+/// feed's failure does not touch the others. `now` is the run's "now" (sale dates).
 pub fn fetch_products(
     fetcher: &Fetcher,
     sources: &[FeedSource],
+    now: chrono::DateTime<chrono::Utc>,
 ) -> Vec<Result<FetchedFeed, FeedError>> {
     std::thread::scope(|scope| {
         let handles: Vec<_> = sources
@@ -285,11 +305,14 @@ pub fn fetch_products(
             .map(|source| {
                 scope.spawn(move || {
                     // Kinds we cannot parse are refused before spending a request.
-                    if !matches!(source.kind, FeedKind::Json | FeedKind::Csv) {
+                    if !matches!(
+                        source.kind,
+                        FeedKind::Json | FeedKind::Csv | FeedKind::Merchant
+                    ) {
                         return Err(FeedError::Unsupported(source.kind));
                     }
                     let bytes = fetcher.get(&source.url)?;
-                    parse_products(source, &bytes)
+                    parse_products_at(source, &bytes, now)
                 })
             })
             .collect();
@@ -411,14 +434,14 @@ mod tests {
             "timed out after 30 s"
         );
         assert_eq!(
-            FeedError::Unsupported(FeedKind::Merchant).to_string(),
-            "kind 'merchant' is not supported yet"
+            FeedError::Unsupported(FeedKind::Page).to_string(),
+            "kind 'page' is not supported yet"
         );
     }
 
     #[test]
     fn unsupported_kinds_are_an_error_not_an_empty_feed() {
-        for kind in [FeedKind::Merchant, FeedKind::Page, FeedKind::OpenFoodFacts] {
+        for kind in [FeedKind::Page, FeedKind::OpenFoodFacts] {
             let err = parse_products(&source(kind), b"[]").expect_err("not parsed yet");
             assert!(matches!(err, FeedError::Unsupported(k) if k == kind));
         }
@@ -448,7 +471,7 @@ mod tests {
             at("shop", FeedKind::Page, &csv_path),
         ];
         let fetcher = Fetcher::new(FetchOptions::default()).expect("client builds");
-        let results = fetch_products(&fetcher, &sources);
+        let results = fetch_products(&fetcher, &sources, chrono::Utc::now());
         assert_eq!(results.len(), 4);
         let a = results[0].as_ref().expect("a parses");
         assert_eq!((a.source.name.as_str(), a.products.len()), ("a", 1));
