@@ -152,7 +152,7 @@ pub fn gather_live(
             ),
             _ => None,
         });
-        let feeds = feeds::fetch_products(&fetcher, &catalog);
+        let feeds = feeds::fetch_products(&fetcher, &catalog, ctx.now);
         let weather = weather
             .join()
             .unwrap_or_else(|_| Some(Err("the weather fetch crashed".into())));

@@ -20,6 +20,7 @@ mod cache;
 mod csv;
 mod fetch;
 mod json;
+pub mod merchant;
 mod page;
 mod record;
 
@@ -274,14 +275,31 @@ fn size(bytes: u64) -> String {
     }
 }
 
-/// Parses a feed's bytes by its kind. Kinds not written yet are an error, so a rules
-/// file that names one gets a clear warning instead of an empty feed.
+/// Parses a feed's bytes by its kind, as of the wall clock now. Kinds not written
+/// yet are an error, so a rules file that names one gets a clear warning instead of
+/// an empty feed.
 pub fn parse_products(source: &FeedSource, bytes: &[u8]) -> Result<FetchedFeed, FeedError> {
+    parse_products_at(source, bytes, chrono::Utc::now())
+}
+
+/// [`parse_products`] as of `now`: a merchant feed's sale prices hold only within
+/// their effective dates, and a run (or a test) fixes its own "now".
+pub fn parse_products_at(
+    source: &FeedSource,
+    bytes: &[u8],
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<FetchedFeed, FeedError> {
     let (products, report) = match source.kind {
         FeedKind::Json => json::parse(source, bytes)?,
         FeedKind::Csv => csv::parse(source, bytes)?,
+        FeedKind::Merchant => {
+            // Bytes are in memory already (the fetcher caps their size); the
+            // parser itself streams, so a later streaming fetch can feed it directly.
+            let mut products = Vec::new();
+            let report = merchant::parse(source, bytes, now, &mut |p| products.push(p))?;
+            (products, report)
+        }
         FeedKind::Page => return page::parse(source, bytes),
-        kind @ FeedKind::Merchant => return Err(FeedError::Unsupported(kind)),
         kind @ FeedKind::OpenFoodFacts => return Err(FeedError::FactsOnly(kind)),
     };
     Ok(FetchedFeed {
@@ -299,9 +317,11 @@ pub fn parse_products(source: &FeedSource, bytes: &[u8]) -> Result<FetchedFeed, 
 /// With the fetcher's `progress` on, each feed has a spinner line on stderr
 /// (fetching, then parsing) that is cleared when it is done; otherwise nothing is
 /// drawn, so cron output stays clean.
+/// `now` is the run's "now" (sale dates).
 pub fn fetch_products(
     fetcher: &Fetcher,
     sources: &[FeedSource],
+    now: chrono::DateTime<chrono::Utc>,
 ) -> Vec<Result<FetchedFeed, FeedError>> {
     let progress = Progress::new(fetcher.options().progress);
     std::thread::scope(|scope| {
@@ -310,7 +330,7 @@ pub fn fetch_products(
             .map(|source| {
                 let bar = progress.feed(&source.name);
                 scope.spawn(move || {
-                    let result = fetch_one(fetcher, source, &bar);
+                    let result = fetch_one(fetcher, source, &bar, now);
                     bar.finish_and_clear();
                     result
                 })
@@ -327,17 +347,21 @@ fn fetch_one(
     fetcher: &Fetcher,
     source: &FeedSource,
     bar: &indicatif::ProgressBar,
+    now: chrono::DateTime<chrono::Utc>,
 ) -> Result<FetchedFeed, FeedError> {
     // Kinds we cannot parse are refused before spending a request.
     if source.kind == FeedKind::OpenFoodFacts {
         return Err(FeedError::FactsOnly(source.kind));
     }
-    if !matches!(source.kind, FeedKind::Json | FeedKind::Csv | FeedKind::Page) {
+    if !matches!(
+        source.kind,
+        FeedKind::Json | FeedKind::Csv | FeedKind::Page | FeedKind::Merchant
+    ) {
         return Err(FeedError::Unsupported(source.kind));
     }
     let fetched = fetcher.get(&source.url)?;
     bar.set_message(format!("feed '{}': parsing", source.name));
-    let mut feed = parse_products(source, &fetched.bytes)?;
+    let mut feed = parse_products_at(source, &fetched.bytes, now)?;
     feed.warning = fetched.warning;
     Ok(feed)
 }
@@ -478,19 +502,13 @@ mod tests {
             "timed out after 30 s"
         );
         assert_eq!(
-            FeedError::Unsupported(FeedKind::Merchant).to_string(),
-            "kind 'merchant' is not supported yet"
+            FeedError::Unsupported(FeedKind::Page).to_string(),
+            "kind 'page' is not supported yet"
         );
     }
 
     #[test]
     fn unsupported_kinds_are_an_error_not_an_empty_feed() {
-        let err = parse_products(&source(FeedKind::Merchant), b"[]").expect_err("not parsed yet");
-        assert!(matches!(err, FeedError::Unsupported(FeedKind::Merchant)));
-    }
-
-    #[test]
-    fn openfoodfacts_is_not_a_catalog() {
         let err = parse_products(&source(FeedKind::OpenFoodFacts), b"{}").expect_err("facts only");
         assert_eq!(
             err.to_string(),
@@ -503,7 +521,7 @@ mod tests {
         }];
         let fetcher = Fetcher::new(FetchOptions::default()).expect("client builds");
         assert!(matches!(
-            fetch_products(&fetcher, &sources)[0],
+            fetch_products(&fetcher, &sources, chrono::Utc::now())[0],
             Err(FeedError::FactsOnly(FeedKind::OpenFoodFacts))
         ));
     }
@@ -532,7 +550,7 @@ mod tests {
             at("shop", FeedKind::Page, &csv_path),
         ];
         let fetcher = Fetcher::new(FetchOptions::default()).expect("client builds");
-        let results = fetch_products(&fetcher, &sources);
+        let results = fetch_products(&fetcher, &sources, chrono::Utc::now());
         assert_eq!(results.len(), 4);
         let a = results[0].as_ref().expect("a parses");
         assert_eq!((a.source.name.as_str(), a.products.len()), ("a", 1));
@@ -563,7 +581,7 @@ mod tests {
             ..FetchOptions::default()
         })
         .expect("client builds");
-        let results = fetch_products(&fetcher, &sources);
+        let results = fetch_products(&fetcher, &sources, chrono::Utc::now());
         let b = results[0].as_ref().expect("b parses");
         assert_eq!((b.products.len(), b.warning.as_deref()), (1, None));
     }
