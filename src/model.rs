@@ -328,6 +328,54 @@ impl Proposal {
     }
 }
 
+/// One point of a product's price history: what a feed said at a time. Stored
+/// only when it differs from the previous point, so a year of hourly runs of a
+/// stable price is one row.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Observation {
+    pub feed: String,
+    pub id: String,
+    /// Normalised to 14 digits, so history can follow a barcode across feeds.
+    pub gtin: Option<String>,
+    pub name: String,
+    pub price: Option<Decimal>,
+    pub regular_price: Option<Decimal>,
+    pub currency: Option<String>,
+    pub availability: Option<Availability>,
+    pub at: chrono::DateTime<chrono::Utc>,
+}
+
+impl Observation {
+    pub fn of(p: &Product, at: chrono::DateTime<chrono::Utc>) -> Observation {
+        Observation {
+            feed: p.feed.clone(),
+            id: p.id.clone(),
+            gtin: p.gtin14(),
+            name: p.name.clone(),
+            price: p.price,
+            regular_price: p.regular_price,
+            currency: p.currency.clone(),
+            availability: p.availability,
+            at,
+        }
+    }
+
+    pub fn key(&self) -> ProductKey {
+        ProductKey {
+            feed: self.feed.clone(),
+            id: self.id.clone(),
+        }
+    }
+
+    /// Same price, regular price, currency and availability: nothing to record.
+    pub fn same_state(&self, other: &Observation) -> bool {
+        self.price == other.price
+            && self.regular_price == other.regular_price
+            && self.currency == other.currency
+            && self.availability == other.availability
+    }
+}
+
 /// What a `notify` rule found this run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Notification {

@@ -12,7 +12,7 @@
 //! comes back exactly; products and proposals are stored whole as JSON so every field
 //! (three-valued facts included) round-trips without a column per field.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -23,7 +23,10 @@ use rusqlite::{params, Connection, ErrorCode, OptionalExtension, TransactionBeha
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-use crate::model::{ActionKind, BasketItem, Product, ProductKey, Proposal, ProposalStatus};
+use crate::model::{
+    ActionKind, Availability, BasketItem, Observation, Product, ProductKey, Proposal,
+    ProposalStatus,
+};
 use crate::text;
 
 /// The database file's name inside the data directory.
@@ -105,6 +108,48 @@ const MIGRATIONS: &[&str] = &[
         answer       TEXT
     );
     CREATE INDEX outbox_unsent ON outbox (sent_at, id);
+    ",
+    // 3: price history and re-arming. An observation is stored only when it
+    // differs from the product's previous one; feeds that answered are noted so
+    // "newly listed" can tell a new product from a feed never seen before.
+    "
+    CREATE TABLE observations (
+        id            INTEGER PRIMARY KEY,
+        feed          TEXT NOT NULL,
+        product_id    TEXT NOT NULL,
+        gtin          TEXT,
+        name          TEXT NOT NULL,
+        price         TEXT,
+        regular_price TEXT,
+        currency      TEXT,
+        availability  TEXT,
+        observed_at   TEXT NOT NULL
+    );
+    CREATE INDEX observations_by_product ON observations (feed, product_id, observed_at);
+    CREATE INDEX observations_by_gtin ON observations (gtin, observed_at);
+    CREATE INDEX observations_by_time ON observations (observed_at);
+
+    CREATE TABLE feed_runs (
+        feed        TEXT PRIMARY KEY,
+        first_ok_at TEXT NOT NULL,
+        last_ok_at  TEXT NOT NULL
+    );
+
+    -- a rule that fired for a product stays latched until its condition is
+    -- false for that product at some run (hysteresis)
+    CREATE TABLE latches (
+        rule       TEXT NOT NULL,
+        feed       TEXT NOT NULL,
+        product_id TEXT NOT NULL,
+        since      TEXT NOT NULL,
+        PRIMARY KEY (rule, feed, product_id)
+    );
+
+    CREATE TABLE rule_runs (
+        rule         TEXT PRIMARY KEY,
+        first_run_at TEXT NOT NULL,
+        last_run_at  TEXT NOT NULL
+    );
     ",
 ];
 
@@ -812,6 +857,384 @@ impl Store {
             )
             .at(&self.path)?;
         Ok(())
+    }
+}
+
+impl Store {
+    /// Records an observation for each product whose state differs from its last
+    /// one, and notes the feeds that answered; one transaction. Returns how many
+    /// observations were written. Only feeds that answered may be passed: a feed
+    /// that failed is unknown, never "out of stock".
+    pub fn record_observations(
+        &mut self,
+        products: &[&Product],
+        answered_feeds: &[&str],
+        now: DateTime<Utc>,
+    ) -> Result<usize, StoreError> {
+        let path = self.path.clone();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .at(&path)?;
+        let mut written = 0;
+        {
+            let mut last = tx
+                .prepare(
+                    "SELECT price, regular_price, currency, availability FROM observations
+                     WHERE feed = ?1 AND product_id = ?2 ORDER BY observed_at DESC, id DESC LIMIT 1",
+                )
+                .at(&path)?;
+            let mut insert = tx
+                .prepare(
+                    "INSERT INTO observations
+                     (feed, product_id, gtin, name, price, regular_price, currency, availability, observed_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                )
+                .at(&path)?;
+            for p in products {
+                let obs = Observation::of(p, now);
+                let previous = last
+                    .query_row(params![obs.feed, obs.id], |r| {
+                        Ok((
+                            r.get::<_, Option<String>>(0)?,
+                            r.get::<_, Option<String>>(1)?,
+                            r.get::<_, Option<String>>(2)?,
+                            r.get::<_, Option<String>>(3)?,
+                        ))
+                    })
+                    .optional()
+                    .at(&path)?;
+                if let Some((price, regular, currency, availability)) = previous {
+                    let before = Observation {
+                        price: parse_decimal(&path, price.as_deref())?,
+                        regular_price: parse_decimal(&path, regular.as_deref())?,
+                        currency,
+                        availability: availability.as_deref().and_then(Availability::parse),
+                        ..obs.clone()
+                    };
+                    if before.same_state(&obs) {
+                        continue;
+                    }
+                }
+                insert
+                    .execute(params![
+                        obs.feed,
+                        obs.id,
+                        obs.gtin,
+                        obs.name,
+                        obs.price.map(|d| d.to_string()),
+                        obs.regular_price.map(|d| d.to_string()),
+                        obs.currency,
+                        obs.availability.map(|a| a.as_str()),
+                        ts(obs.at),
+                    ])
+                    .at(&path)?;
+                written += 1;
+            }
+            for feed in answered_feeds {
+                tx.execute(
+                    "INSERT INTO feed_runs (feed, first_ok_at, last_ok_at) VALUES (?1, ?2, ?2)
+                     ON CONFLICT (feed) DO UPDATE SET last_ok_at = excluded.last_ok_at",
+                    params![feed, ts(now)],
+                )
+                .at(&path)?;
+            }
+        }
+        tx.commit().at(&path)?;
+        Ok(written)
+    }
+
+    /// Adds observations from another source (Open Prices), dated as that source
+    /// dates them; an identical point already stored is not added twice.
+    pub fn import_observations(
+        &mut self,
+        observations: &[Observation],
+    ) -> Result<usize, StoreError> {
+        let path = self.path.clone();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .at(&path)?;
+        let mut written = 0;
+        for o in observations {
+            let exists: bool = tx
+                .query_row(
+                    "SELECT EXISTS (SELECT 1 FROM observations
+                     WHERE feed = ?1 AND product_id = ?2 AND observed_at = ?3 AND price IS ?4)",
+                    params![o.feed, o.id, ts(o.at), o.price.map(|d| d.to_string())],
+                    |r| r.get(0),
+                )
+                .at(&path)?;
+            if exists {
+                continue;
+            }
+            tx.execute(
+                "INSERT INTO observations
+                 (feed, product_id, gtin, name, price, regular_price, currency, availability, observed_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                params![
+                    o.feed,
+                    o.id,
+                    o.gtin,
+                    o.name,
+                    o.price.map(|d| d.to_string()),
+                    o.regular_price.map(|d| d.to_string()),
+                    o.currency,
+                    o.availability.map(|a| a.as_str()),
+                    ts(o.at),
+                ],
+            )
+            .at(&path)?;
+            written += 1;
+        }
+        tx.commit().at(&path)?;
+        Ok(written)
+    }
+
+    /// Every observation at or after `since`, plus the latest one before it for
+    /// each product (the state a later change is compared with), oldest first.
+    pub fn observations_since(&self, since: DateTime<Utc>) -> Result<Vec<Observation>, StoreError> {
+        self.observation_query(
+            "WHERE observed_at >= ?1
+                OR id IN (SELECT id FROM observations o
+                          WHERE o.observed_at < ?1
+                            AND o.observed_at = (SELECT MAX(observed_at) FROM observations x
+                                                 WHERE x.feed = o.feed AND x.product_id = o.product_id
+                                                   AND x.observed_at < ?1))
+             ORDER BY observed_at ASC, id ASC",
+            params![ts(since)],
+        )
+    }
+
+    /// The whole stored history of one product, oldest first.
+    pub fn observations_of(&self, key: &ProductKey) -> Result<Vec<Observation>, StoreError> {
+        self.observation_query(
+            "WHERE feed = ?1 AND product_id = ?2 ORDER BY observed_at ASC, id ASC",
+            params![key.feed, key.id],
+        )
+    }
+
+    /// Products with stored history whose `feed/id`, id, GTIN or name words match
+    /// `query`, with their latest name; for `basket prices QUERY`.
+    pub fn observed_products(&self, query: &str) -> Result<Vec<(ProductKey, String)>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT feed, product_id, gtin, name FROM observations o
+                 WHERE id = (SELECT MAX(id) FROM observations x
+                             WHERE x.feed = o.feed AND x.product_id = o.product_id)
+                 ORDER BY feed, product_id",
+            )
+            .at(&self.path)?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, Option<String>>(2)?,
+                    r.get::<_, String>(3)?,
+                ))
+            })
+            .at(&self.path)?;
+        let q = query.trim();
+        let want = text::words(q);
+        let gtin = crate::model::normalize_gtin(q);
+        let mut exact = Vec::new();
+        let mut by_name = Vec::new();
+        for row in rows {
+            let (feed, id, g, name) = row.at(&self.path)?;
+            let key = ProductKey { feed, id };
+            if key.to_string() == q || key.id == q || (gtin.is_some() && g == gtin) {
+                exact.push((key, name));
+            } else if !want.is_empty() {
+                let have = text::words(&name);
+                if want.iter().all(|w| have.contains(w)) {
+                    by_name.push((key, name));
+                }
+            }
+        }
+        Ok(if exact.is_empty() { by_name } else { exact })
+    }
+
+    /// Forgets observations older than `before`, keeping each product's latest
+    /// one (so "back in stock" still knows the last state). Returns how many went.
+    pub fn prune_observations(&mut self, before: DateTime<Utc>) -> Result<usize, StoreError> {
+        let n = self
+            .conn
+            .execute(
+                "DELETE FROM observations
+                 WHERE observed_at < ?1
+                   AND id <> (SELECT MAX(id) FROM observations x
+                              WHERE x.feed = observations.feed AND x.product_id = observations.product_id)",
+                params![ts(before)],
+            )
+            .at(&self.path)?;
+        Ok(n)
+    }
+
+    /// Feeds that answered at least once before, with when they first did.
+    pub fn feeds_seen(&self) -> Result<HashMap<String, DateTime<Utc>>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT feed, first_ok_at FROM feed_runs")
+            .at(&self.path)?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+            .at(&self.path)?;
+        let mut out = HashMap::new();
+        for row in rows {
+            let (feed, at) = row.at(&self.path)?;
+            out.insert(feed, parse_ts(&self.path, &at)?);
+        }
+        Ok(out)
+    }
+
+    /// Latched (rule, product) pairs: fired, and not re-armed since.
+    pub fn latches(&self) -> Result<HashSet<(String, ProductKey)>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT rule, feed, product_id FROM latches")
+            .at(&self.path)?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                ))
+            })
+            .at(&self.path)?;
+        let mut out = HashSet::new();
+        for row in rows {
+            let (rule, feed, id) = row.at(&self.path)?;
+            out.insert((rule, ProductKey { feed, id }));
+        }
+        Ok(out)
+    }
+
+    /// Rules that have run before (for `first_run = "skip"`).
+    pub fn rules_run(&self) -> Result<HashSet<String>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT rule FROM rule_runs")
+            .at(&self.path)?;
+        let rows = stmt
+            .query_map([], |r| r.get::<_, String>(0))
+            .at(&self.path)?;
+        let mut out = HashSet::new();
+        for row in rows {
+            out.insert(row.at(&self.path)?);
+        }
+        Ok(out)
+    }
+
+    /// Applies one run's re-arming: latches set and cleared, rules marked as
+    /// having run; one transaction.
+    pub fn update_latches(
+        &mut self,
+        set: &[(String, ProductKey)],
+        clear: &[(String, ProductKey)],
+        rules_ran: &[String],
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let path = self.path.clone();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .at(&path)?;
+        for (rule, key) in clear {
+            tx.execute(
+                "DELETE FROM latches WHERE rule = ?1 AND feed = ?2 AND product_id = ?3",
+                params![rule, key.feed, key.id],
+            )
+            .at(&path)?;
+        }
+        for (rule, key) in set {
+            tx.execute(
+                "INSERT OR IGNORE INTO latches (rule, feed, product_id, since) VALUES (?1, ?2, ?3, ?4)",
+                params![rule, key.feed, key.id, ts(now)],
+            )
+            .at(&path)?;
+        }
+        for rule in rules_ran {
+            tx.execute(
+                "INSERT INTO rule_runs (rule, first_run_at, last_run_at) VALUES (?1, ?2, ?2)
+                 ON CONFLICT (rule) DO UPDATE SET last_run_at = excluded.last_run_at",
+                params![rule, ts(now)],
+            )
+            .at(&path)?;
+        }
+        tx.commit().at(&path)
+    }
+
+    /// Decisions filtered by rule and product (name words or feed/id), newest first.
+    pub fn history_filtered(
+        &self,
+        limit: usize,
+        rule: Option<&str>,
+        product: Option<&str>,
+    ) -> Result<Vec<DecisionRecord>, StoreError> {
+        let all = self.history(usize::MAX)?;
+        let want = product.map(text::words).unwrap_or_default();
+        Ok(all
+            .into_iter()
+            .filter(|d| rule.is_none_or(|r| text::fold(&d.rule) == text::fold(r)))
+            .filter(|d| {
+                product.is_none_or(|q| {
+                    format!("{}/{}", d.feed, d.product_id) == q.trim()
+                        || d.product_id == q.trim()
+                        || (!want.is_empty() && {
+                            let have = text::words(&d.product_name);
+                            want.iter().all(|w| have.contains(w))
+                        })
+                })
+            })
+            .take(limit)
+            .collect())
+    }
+
+    fn observation_query(
+        &self,
+        tail: &str,
+        params: impl rusqlite::Params,
+    ) -> Result<Vec<Observation>, StoreError> {
+        let sql = format!(
+            "SELECT feed, product_id, gtin, name, price, regular_price, currency, availability, observed_at
+             FROM observations {tail}"
+        );
+        let mut stmt = self.conn.prepare(&sql).at(&self.path)?;
+        let rows = stmt
+            .query_map(params, |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, Option<String>>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, Option<String>>(4)?,
+                    r.get::<_, Option<String>>(5)?,
+                    r.get::<_, Option<String>>(6)?,
+                    r.get::<_, Option<String>>(7)?,
+                    r.get::<_, String>(8)?,
+                ))
+            })
+            .at(&self.path)?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (feed, id, gtin, name, price, regular, currency, availability, at) =
+                row.at(&self.path)?;
+            out.push(Observation {
+                feed,
+                id,
+                gtin,
+                name,
+                price: parse_decimal(&self.path, price.as_deref())?,
+                regular_price: parse_decimal(&self.path, regular.as_deref())?,
+                currency,
+                availability: availability.as_deref().and_then(Availability::parse),
+                at: parse_ts(&self.path, &at)?,
+            });
+        }
+        Ok(out)
     }
 }
 
