@@ -12,10 +12,11 @@ use rust_decimal::Decimal;
 
 use crate::model::{
     money, normalize_gtin, ActionKind, Availability, BasketItem, DailyForecast, Forecast,
-    Notification, Product, ProductKey, Proposal, ProposalStatus,
+    Notification, Observation, Product, ProductKey, Proposal, ProposalStatus,
 };
 use crate::rules::{
-    Action, Condition, DaySpec, Metric, Prefer, Rule, RuleSet, Scope, Selector, WeatherCondition,
+    Action, Condition, DaySpec, Metric, Prefer, Quantity, Rule, RuleSet, Scope, Selector,
+    WeatherCondition,
 };
 use crate::text;
 
@@ -28,6 +29,59 @@ pub struct Memory {
     pub declined: HashMap<String, (DateTime<Utc>, Option<Decimal>)>,
     /// Last notification per (rule, product).
     pub notified: HashMap<(String, ProductKey), NotifiedBefore>,
+    /// Price history of the products rules watch.
+    pub history: History,
+    /// Feeds that answered in an earlier run, and when they first did: a feed
+    /// never seen before makes "newly listed" unknown.
+    pub feeds_seen: HashMap<String, DateTime<Utc>>,
+    /// (rule, product) pairs that fired and have not been re-armed since.
+    pub latched: HashSet<(String, ProductKey)>,
+    /// Rules that have run before (for `first_run = "skip"`).
+    pub rules_run: HashSet<String>,
+}
+
+/// Stored observations, by product and, for history-only sources (Open
+/// Prices), by barcode; each list oldest first.
+#[derive(Debug, Clone, Default)]
+pub struct History {
+    by_key: HashMap<ProductKey, Vec<Observation>>,
+    by_gtin: HashMap<String, Vec<Observation>>,
+}
+
+impl History {
+    /// `gtin_feeds` are the history-only feeds, whose points are found by GTIN.
+    pub fn new(observations: Vec<Observation>, gtin_feeds: &HashSet<String>) -> History {
+        let mut h = History::default();
+        for o in observations {
+            if gtin_feeds.contains(&o.feed) {
+                if let Some(g) = o.gtin.clone() {
+                    h.by_gtin.entry(g).or_default().push(o);
+                }
+            } else {
+                h.by_key.entry(o.key()).or_default().push(o);
+            }
+        }
+        for list in h.by_key.values_mut().chain(h.by_gtin.values_mut()) {
+            list.sort_by_key(|o| o.at);
+        }
+        h
+    }
+
+    /// This feed's own observations of the product.
+    fn own(&self, p: &Product) -> &[Observation] {
+        self.by_key.get(&p.key()).map_or(&[], Vec::as_slice)
+    }
+
+    /// Everything known of the product's price, its own feed's points and those
+    /// found by barcode, oldest first.
+    fn prices(&self, p: &Product) -> Vec<&Observation> {
+        let mut all: Vec<&Observation> = self.own(p).iter().collect();
+        if let Some(list) = p.gtin14().and_then(|g| self.by_gtin.get(&g)) {
+            all.extend(list.iter());
+            all.sort_by_key(|o| o.at);
+        }
+        all
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -67,6 +121,16 @@ pub struct Outcome {
     pub warnings: Vec<String>,
     /// One line per rule, for `--explain`.
     pub explanations: Vec<Explanation>,
+    /// Products some rule watches (its selector matches, price and history
+    /// conditions aside) and the basket's products as the feeds list them now:
+    /// their state goes into the price history.
+    pub watched: Vec<Product>,
+    /// Re-arming: (rule, product) pairs that fired (or were first seen under
+    /// `first_run = "skip"`) and pairs whose condition was false this run.
+    pub latch_set: Vec<(String, ProductKey)>,
+    pub latch_clear: Vec<(String, ProductKey)>,
+    /// Rules that ran on complete data this time.
+    pub rules_ran: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -238,6 +302,42 @@ struct RuleState<'r> {
     near_miss: Option<Product>,
     /// Candidates passed over because the shopper declined them recently.
     cooling_down: usize,
+    /// Candidates passed over because the rule already fired for them and their
+    /// condition has not been false since.
+    latched_held: usize,
+    /// The `when` was evaluated and is false: every latch of the rule re-arms.
+    when_false: bool,
+    latch: Latch,
+}
+
+/// One rule's re-arming bookkeeping for this run.
+#[derive(Default)]
+struct Latch {
+    /// First run under `first_run = "skip"`: what matches is only noted.
+    first_run_skip: bool,
+    set: Vec<ProductKey>,
+    clear: Vec<ProductKey>,
+    /// Latched products seen in this run's stream.
+    seen: HashSet<ProductKey>,
+}
+
+impl Latch {
+    /// Notes one product this rule looked at. Returns false when the product
+    /// must go no further (first run under "skip": it is only noted as seen).
+    fn track(&mut self, latched: bool, key: &ProductKey, matched: bool) -> bool {
+        if latched {
+            self.seen.insert(key.clone());
+            if !matched {
+                // The condition is false for it now: it may fire again next time.
+                self.clear.push(key.clone());
+            }
+        }
+        if matched && self.first_run_skip {
+            self.set.push(key.clone());
+            return false;
+        }
+        true
+    }
 }
 
 enum Status {
@@ -255,6 +355,8 @@ enum Work<'r> {
         best: Vec<(usize, Product)>,
         prefer: Prefer,
         quantity: u32,
+        /// `"up to N"`: products already in the basket may be topped up.
+        restock: bool,
     },
     Notify {
         selector: &'r Selector,
@@ -286,6 +388,10 @@ pub struct Evaluation<'a> {
     basket_keys: HashSet<ProductKey>,
     basket_gtins: HashSet<String>,
     seq: usize,
+    /// Catalog selectors of enabled rules: a product any of them matches (price
+    /// and history aside) is watched, and its state recorded.
+    watch_selectors: Vec<&'a Selector>,
+    watched: Vec<Product>,
 }
 
 impl<'a> Evaluation<'a> {
@@ -302,12 +408,22 @@ impl<'a> Evaluation<'a> {
             .iter()
             .map(|rule| RuleState::new(rule, ctx))
             .collect();
+        let watch_selectors = ctx
+            .rules
+            .rules
+            .iter()
+            .filter(|r| r.enabled)
+            .flat_map(|r| r.selector.iter().chain(r.action.product_selector()))
+            .filter(|s| s.scope == Scope::Catalog)
+            .collect();
         Evaluation {
             ctx,
             states,
             basket_keys,
             basket_gtins,
             seq: 0,
+            watch_selectors,
+            watched: Vec::new(),
         }
     }
 
@@ -323,23 +439,41 @@ impl<'a> Evaluation<'a> {
         let in_basket = self.in_basket(product);
         let ctx = self.ctx;
         let currency = ctx.rules.settings.currency.as_str();
+        if in_basket
+            || self
+                .watch_selectors
+                .iter()
+                .any(|s| check_ignoring_price(s, product))
+        {
+            self.watched.push(product.clone());
+        }
+        let key = product.key();
         for state in &mut self.states {
             if !matches!(state.status, Status::Active) {
                 continue;
             }
             let rule = state.rule;
+            let latched = ctx
+                .memory
+                .latched
+                .contains(&(rule.name.clone(), key.clone()));
             match &mut state.work {
                 Work::Add {
                     selector,
                     room,
                     best,
                     prefer,
+                    restock,
                     ..
                 } => {
-                    if in_basket {
+                    if in_basket && !*restock {
                         continue;
                     }
-                    match check(selector, product, currency, true) {
+                    let m = check(selector, product, ctx, true);
+                    if !state.latch.track(latched, &key, m == Match::Yes) {
+                        continue;
+                    }
+                    match m {
                         Match::Yes => {}
                         Match::PriceOnly => {
                             note_near_miss(&mut state.near_miss, product);
@@ -351,7 +485,11 @@ impl<'a> Evaluation<'a> {
                         }
                         Match::No => continue,
                     }
-                    let id = Proposal::stable_id(&rule.name, ActionKind::Add, &product.key(), None);
+                    let id = Proposal::stable_id(&rule.name, ActionKind::Add, &key, None);
+                    if latched && !ctx.memory.pending.contains(&id) {
+                        state.latched_held += 1;
+                        continue;
+                    }
                     if cooling_down(ctx, rule, &id, product.price) {
                         state.cooling_down += 1;
                         continue;
@@ -363,16 +501,22 @@ impl<'a> Evaluation<'a> {
                     limit,
                     found,
                     ..
-                } => match check(selector, product, currency, true) {
-                    Match::Yes if found.len() < *limit => found.push(product.clone()),
-                    Match::Yes => {}
-                    Match::PriceOnly => note_near_miss(&mut state.near_miss, product),
-                    Match::OtherCurrency => state.other_currency += 1,
-                    Match::No => {}
-                },
+                } => {
+                    let m = check(selector, product, ctx, true);
+                    if !state.latch.track(latched, &key, m == Match::Yes) {
+                        continue;
+                    }
+                    match m {
+                        Match::Yes if found.len() < *limit => found.push(product.clone()),
+                        Match::Yes => {}
+                        Match::PriceOnly => note_near_miss(&mut state.near_miss, product),
+                        Match::OtherCurrency => state.other_currency += 1,
+                        Match::No => {}
+                    }
+                }
                 Work::Remove { catalog, targets } => {
                     let Some(selector) = catalog else { continue };
-                    if !in_basket || check(selector, product, currency, true) != Match::Yes {
+                    if !in_basket || check(selector, product, ctx, true) != Match::Yes {
                         continue;
                     }
                     let item = ctx
@@ -443,7 +587,10 @@ impl<'a> Evaluation<'a> {
 
     pub fn finish(self) -> Outcome {
         let ctx = self.ctx;
-        let mut out = Outcome::default();
+        let mut out = Outcome {
+            watched: self.watched,
+            ..Outcome::default()
+        };
         let basket_total = basket_total(ctx.basket, &ctx.rules.settings.currency);
         let mut proposed_adds: HashSet<ProductKey> = HashSet::new();
         for state in self.states {
@@ -456,6 +603,44 @@ impl<'a> Evaluation<'a> {
                     plural(state.other_currency),
                     ctx.rules.settings.currency
                 ));
+            }
+            if matches!(state.status, Status::Active | Status::Idle(_)) {
+                out.rules_ran.push(rule.name.clone());
+            }
+            let latched_here = || {
+                ctx.memory
+                    .latched
+                    .iter()
+                    .filter(move |(r, _)| *r == rule.name)
+                    .map(|(_, k)| k)
+            };
+            if state.when_false {
+                // Its condition is false for everything: every latch re-arms.
+                out.latch_clear
+                    .extend(latched_here().map(|k| (rule.name.clone(), k.clone())));
+            }
+            if matches!(state.status, Status::Active) {
+                // Latched products of feeds that answered but no longer list them
+                // are re-armed too; a feed that failed changes nothing.
+                let gone = latched_here().filter(|k| {
+                    !state.latch.seen.contains(*k) && !ctx.failed_feeds.contains_key(&k.feed)
+                });
+                out.latch_clear
+                    .extend(gone.map(|k| (rule.name.clone(), k.clone())));
+                out.latch_clear.extend(
+                    state
+                        .latch
+                        .clear
+                        .iter()
+                        .map(|k| (rule.name.clone(), k.clone())),
+                );
+                out.latch_set.extend(
+                    state
+                        .latch
+                        .set
+                        .iter()
+                        .map(|k| (rule.name.clone(), k.clone())),
+                );
             }
             if let Status::Idle(why) | Status::Skipped(why) = &state.status {
                 out.explanations.push(Explanation {
@@ -484,6 +669,7 @@ impl<'a> Evaluation<'a> {
                                 state.when_reason.is_none(),
                             ),
                         );
+                        out.latch_set.push((rule.name.clone(), product.key()));
                         made.push(proposal(
                             ctx,
                             rule,
@@ -495,11 +681,13 @@ impl<'a> Evaluation<'a> {
                         ));
                     }
                     if made.is_empty() {
-                        detail_if_none = Some(no_candidates_detail(
-                            &state.near_miss,
-                            rule,
-                            state.cooling_down,
-                        ));
+                        detail_if_none = Some(if state.latched_held > 0 {
+                            latched_detail(state.latched_held)
+                        } else if state.latch.first_run_skip && !state.latch.set.is_empty() {
+                            first_run_detail(state.latch.set.len())
+                        } else {
+                            no_candidates_detail(&state.near_miss, rule, state.cooling_down)
+                        });
                     }
                 }
                 Work::Remove { targets, .. } => {
@@ -586,10 +774,22 @@ impl<'a> Evaluation<'a> {
                             fired: false,
                             evaluated: true,
                             proposals: 0,
-                            detail: no_candidates_detail(&state.near_miss, rule, 0),
+                            detail: if state.latch.first_run_skip && !state.latch.set.is_empty() {
+                                first_run_detail(state.latch.set.len())
+                            } else {
+                                no_candidates_detail(&state.near_miss, rule, 0)
+                            },
                         });
                     } else {
-                        let new = found.iter().any(|p| notification_is_new(ctx, rule, p));
+                        // News: not fired for since its condition was last false
+                        // (re-armed), or cheaper / back in stock since the last
+                        // notification.
+                        let new = found.iter().any(|p| {
+                            !ctx.memory.latched.contains(&(rule.name.clone(), p.key()))
+                                || notification_is_new(ctx, rule, p)
+                        });
+                        out.latch_set
+                            .extend(found.iter().map(|p| (rule.name.clone(), p.key())));
                         out.explanations.push(Explanation {
                             rule: rule.name.clone(),
                             fired: true,
@@ -650,6 +850,12 @@ impl<'a> RuleState<'a> {
             other_currency: 0,
             near_miss: None,
             cooling_down: 0,
+            latched_held: 0,
+            when_false: false,
+            latch: Latch {
+                first_run_skip: !rule.first_run_fires && !ctx.memory.rules_run.contains(&rule.name),
+                ..Latch::default()
+            },
         };
         match state.prepare(ctx) {
             Ok(()) => {}
@@ -689,11 +895,11 @@ impl<'a> RuleState<'a> {
             }
             let (holds, reason) = eval_condition(when, ctx);
             if !holds {
+                self.when_false = true;
                 return Err(Skip::Idle(reason));
             }
             self.when_reason = Some(reason);
         }
-        let currency = ctx.rules.settings.currency.as_str();
         self.work = match &rule.action {
             Action::Add {
                 product,
@@ -712,30 +918,54 @@ impl<'a> RuleState<'a> {
                         let has = ctx
                             .basket
                             .iter()
-                            .any(|i| check(m, &i.product, currency, false) == Match::Yes);
+                            .any(|i| check(m, &i.product, ctx, false) == Match::Yes);
                         if !has {
                             return Err(Skip::Idle("no basket item matches its match".into()));
                         }
                     }
                 }
-                // Fill, don't pile up: items already in the basket count towards `limit`.
-                let held = ctx
+                let holding: Vec<&BasketItem> = ctx
                     .basket
                     .iter()
                     .filter(|i| check_ignoring_price(&selector, &i.product))
-                    .count();
-                if held >= *limit {
-                    return Err(Skip::Idle(format!(
-                        "the basket already holds {held} matching item{}",
-                        plural(held)
-                    )));
-                }
-                Work::Add {
-                    selector: Box::new(selector),
-                    room: limit - held,
-                    best: Vec::new(),
-                    prefer: *prefer,
-                    quantity: *quantity,
+                    .collect();
+                match *quantity {
+                    // Fill, don't pile up: items already in the basket count
+                    // towards `limit`.
+                    Quantity::Exactly(quantity) => {
+                        let held = holding.len();
+                        if held >= *limit {
+                            return Err(Skip::Idle(format!(
+                                "the basket already holds {held} matching item{}",
+                                plural(held)
+                            )));
+                        }
+                        Work::Add {
+                            selector: Box::new(selector),
+                            room: limit - held,
+                            best: Vec::new(),
+                            prefer: *prefer,
+                            quantity,
+                            restock: false,
+                        }
+                    }
+                    // Restock: top up to N, counting every unit already held.
+                    Quantity::UpTo(n) => {
+                        let held: u32 = holding.iter().map(|i| i.quantity).sum();
+                        if held >= n {
+                            return Err(Skip::Idle(format!(
+                                "the basket already holds {held} (up to {n})"
+                            )));
+                        }
+                        Work::Add {
+                            selector: Box::new(selector),
+                            room: 1,
+                            best: Vec::new(),
+                            prefer: *prefer,
+                            quantity: n - held,
+                            restock: true,
+                        }
+                    }
                 }
             }
             Action::Notify { channels, limit } => Work::Notify {
@@ -768,7 +998,7 @@ impl<'a> RuleState<'a> {
                         .filter(|i| {
                             basket_selectors
                                 .iter()
-                                .all(|s| check(s, &i.product, currency, false) == Match::Yes)
+                                .all(|s| check(s, &i.product, ctx, false) == Match::Yes)
                         })
                         .cloned()
                         .collect()
@@ -780,7 +1010,7 @@ impl<'a> RuleState<'a> {
                 let watched: Vec<SwapSlot> = ctx
                     .basket
                     .iter()
-                    .filter(|i| check(selector, &i.product, currency, false) == Match::Yes)
+                    .filter(|i| check(selector, &i.product, ctx, false) == Match::Yes)
                     .map(|i| SwapSlot {
                         item: i.clone(),
                         best: None,
@@ -819,6 +1049,10 @@ static EMPTY_SELECTOR: Selector = Selector {
     contains: Vec::new(),
     allergens: Vec::new(),
     labels: Vec::new(),
+    lowest_in_days: None,
+    price_drop_pct: None,
+    new: None,
+    back_in_stock: None,
 };
 
 /// A rule's `match` and its action's `product` must both hold.
@@ -853,7 +1087,8 @@ enum Match {
 
 /// Does `p` satisfy `s`? `catalog_defaults` applies the catalog's implicit
 /// `available = true`.
-fn check(s: &Selector, p: &Product, currency: &str, catalog_defaults: bool) -> Match {
+fn check(s: &Selector, p: &Product, ctx: &Context, catalog_defaults: bool) -> Match {
+    let currency = ctx.rules.settings.currency.as_str();
     if !check_ignoring_price(s, p) {
         return Match::No;
     }
@@ -885,7 +1120,84 @@ fn check(s: &Selector, p: &Product, currency: &str, catalog_defaults: bool) -> M
             return Match::PriceOnly;
         }
     }
+    if s.uses_history() && !history_holds(s, p, ctx) {
+        return Match::No;
+    }
     Match::Yes
+}
+
+/// The history conditions of a selector. Unknown history never satisfies one:
+/// no points, less than a day of them, or a feed never seen before.
+fn history_holds(s: &Selector, p: &Product, ctx: &Context) -> bool {
+    let history = &ctx.memory.history;
+    let now = ctx.now;
+    if let Some(days) = s.lowest_in_days {
+        let points = history.prices(p);
+        let enough = points
+            .first()
+            .is_some_and(|o| o.at <= now - Duration::days(1));
+        let low = prices_since(&points, now - Duration::days(i64::from(days)), p)
+            .into_iter()
+            .min();
+        match (enough, low, p.price) {
+            (true, Some(low), Some(price)) if price <= low => {}
+            _ => return false,
+        }
+    }
+    if let Some(drop) = &s.price_drop_pct {
+        let points = history.prices(p);
+        let high = prices_since(&points, now - Duration::days(i64::from(drop.days)), p)
+            .into_iter()
+            .max();
+        match (high, p.price) {
+            (Some(high), Some(price)) if high > Decimal::ZERO => {
+                let pct = (high - price) * Decimal::ONE_HUNDRED / high;
+                if !drop.cmp.holds(pct) {
+                    return false;
+                }
+            }
+            _ => return false,
+        }
+    }
+    if let Some(want) = s.new {
+        let Some(first_seen) = ctx.memory.feeds_seen.get(&p.feed) else {
+            return false;
+        };
+        if *first_seen >= now {
+            return false;
+        }
+        if history.own(p).is_empty() != want {
+            return false;
+        }
+    }
+    if let Some(want) = s.back_in_stock {
+        let Some(last) = history.own(p).last() else {
+            return false;
+        };
+        let was_out = last.availability.is_some_and(|a| !a.is_available());
+        let is_in = p.availability.is_some_and(Availability::is_available);
+        if (was_out && is_in) != want {
+            return false;
+        }
+    }
+    true
+}
+
+/// Prices in effect at some time since `since`: the points after it, and the
+/// last one before it (a price holds until the next change). Same currency as
+/// the product only.
+fn prices_since(points: &[&Observation], since: DateTime<Utc>, p: &Product) -> Vec<Decimal> {
+    let same = |o: &&&Observation| o.currency.is_none() || o.currency == p.currency;
+    let before = points
+        .iter()
+        .filter(same)
+        .filter(|o| o.at < since)
+        .next_back();
+    before
+        .into_iter()
+        .chain(points.iter().filter(same).filter(|o| o.at >= since))
+        .filter_map(|o| o.price)
+        .collect()
 }
 
 /// The identity and fact parts of a selector: what "the basket already holds"
@@ -1217,6 +1529,20 @@ fn human_list(items: &[String]) -> String {
     items.join(", ")
 }
 
+fn latched_detail(n: usize) -> String {
+    format!(
+        "already fired for {n} product{} whose condition has held since; it fires again after the condition is false once",
+        plural(n)
+    )
+}
+
+fn first_run_detail(n: usize) -> String {
+    format!(
+        "first run with first_run = \"skip\": {n} product{} already matching noted, not proposed",
+        plural(n)
+    )
+}
+
 fn no_candidates_detail(near_miss: &Option<Product>, rule: &Rule, cooling: usize) -> String {
     if let Some(p) = near_miss {
         let cmp = rule
@@ -1268,13 +1594,12 @@ fn plural(n: usize) -> &'static str {
 
 /// Whether the condition holds, and why (or why not) in words.
 fn eval_condition(c: &Condition, ctx: &Context) -> (bool, String) {
-    let currency = ctx.rules.settings.currency.as_str();
     match c {
         Condition::Weather(w) => eval_weather(w, ctx),
         Condition::BasketHas(s) => match ctx
             .basket
             .iter()
-            .find(|i| check(s, &i.product, currency, false) == Match::Yes)
+            .find(|i| check(s, &i.product, ctx, false) == Match::Yes)
         {
             Some(i) => (true, format!("the basket has '{}'", i.product.name)),
             None => (false, format!("the basket has no {}", describe(s))),
@@ -1282,7 +1607,7 @@ fn eval_condition(c: &Condition, ctx: &Context) -> (bool, String) {
         Condition::BasketLacks(s) => match ctx
             .basket
             .iter()
-            .find(|i| check(s, &i.product, currency, false) == Match::Yes)
+            .find(|i| check(s, &i.product, ctx, false) == Match::Yes)
         {
             Some(i) => (
                 false,

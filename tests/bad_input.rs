@@ -281,7 +281,7 @@ add = { quantity = "two" }
         &[
             &format!("{P}:8:11: enabled must be true or false, found a string"),
             "= hint: write it without quotes: true or false",
-            &format!("{P}:10:20: quantity must be a whole number of at least 1"),
+            &format!("{P}:10:20: quantity \"two\" is not a number"),
             "2 problems found",
         ],
     );
@@ -540,7 +540,7 @@ const MANY_HEADERS: &[&str] = &[
     "1:2: unknown key 'setings' in the rules file",
     "10:18: unknown feed 'grocr'",
     "10:37: unknown key 'bellow' in the comparison for price",
-    "11:20: quantity must be a whole number of at least 1",
+    "11:20: quantity \"two\" is not a number",
     "15:11: enabled must be true or false, found a string",
     "18:10: rule 'Two' has 2 actions (add, notify); a rule has exactly one",
     "20:1: a rule has no name",

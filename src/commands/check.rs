@@ -293,6 +293,13 @@ pub fn evaluate_and_decide(
         pending: store.pending()?.into_iter().map(|p| p.id).collect(),
         declined: store.declines()?,
         notified: store.notified_map()?,
+        history: engine::History::new(
+            store.observations_since(ctx.now - history_window(ruleset))?,
+            &history_only_feeds(ruleset),
+        ),
+        feeds_seen: store.feeds_seen()?,
+        latched: store.latches()?,
+        rules_run: store.rules_run()?,
     };
     engine::merge_facts_by_gtin(&mut gathered.products);
     let weather = match &gathered.forecast {
@@ -308,13 +315,14 @@ pub fn evaluate_and_decide(
         failed_feeds: &gathered.failed_feeds,
         memory: &memory,
     };
-    let outcome = engine::evaluate(&ectx, &gathered.products);
+    let mut outcome = engine::evaluate(&ectx, &gathered.products);
     let mut warnings = gathered.warnings;
     warnings.extend(outcome.warnings.iter().cloned());
-    let mut proposals = outcome.proposals;
+    let mut proposals = std::mem::take(&mut outcome.proposals);
 
     if mode != Mode::DryRun {
         remember(ctx, store, ruleset, &proposals, &outcome.explanations)?;
+        record_history(ctx, store, ruleset, &gathered.failed_feeds, &outcome)?;
         // The digest tells about proposals left for later; at a terminal the
         // shopper decides them now, so only a no-input run mails them.
         let digest_proposals: &[Proposal] = if mode == Mode::NoInput {
@@ -367,6 +375,68 @@ pub fn evaluate_and_decide(
         .iter()
         .filter(|p| matches!(p.status, ProposalStatus::New | ProposalStatus::Pending))
         .count())
+}
+
+/// How far back the rules look into price history: the longest
+/// `lowest_in_days` or `price_drop_pct` window, at least a day.
+fn history_window(ruleset: &RuleSet) -> chrono::Duration {
+    let days = ruleset
+        .rules
+        .iter()
+        .flat_map(|r| r.selector.iter().chain(r.action.product_selector()))
+        .flat_map(|s| [s.lowest_in_days, s.price_drop_pct.map(|d| d.days)])
+        .flatten()
+        .max()
+        .unwrap_or(1)
+        .max(1);
+    chrono::Duration::days(i64::from(days))
+}
+
+/// Feeds that only fill history (their points are matched to products by GTIN).
+fn history_only_feeds(ruleset: &RuleSet) -> HashSet<String> {
+    ruleset
+        .feeds
+        .iter()
+        .filter(|f| f.kind.fills_history_only())
+        .map(|f| f.name.clone())
+        .collect()
+}
+
+/// Writes this run into the price history (only for feeds that answered: a
+/// failed feed is unknown, never "out of stock"), applies re-arming, and prunes
+/// history past the retention.
+fn record_history(
+    ctx: &Context,
+    store: &mut Store,
+    ruleset: &RuleSet,
+    failed: &BTreeMap<String, String>,
+    outcome: &engine::Outcome,
+) -> CmdResult {
+    let catalog = ruleset.catalog_feeds();
+    let answered: Vec<&str> = catalog
+        .iter()
+        .filter(|f| !failed.contains_key(&f.name))
+        .map(|f| f.name.as_str())
+        .collect();
+    let watched: Vec<&Product> = outcome
+        .watched
+        .iter()
+        .filter(|p| !failed.contains_key(&p.feed))
+        .collect();
+    let written = store.record_observations(&watched, &answered, ctx.now)?;
+    ctx.info(&format!(
+        "history: {written} price change{} recorded",
+        if written == 1 { "" } else { "s" }
+    ));
+    store.update_latches(
+        &outcome.latch_set,
+        &outcome.latch_clear,
+        &outcome.rules_ran,
+        ctx.now,
+    )?;
+    let keep = chrono::Duration::days(i64::from(ruleset.settings.history_days));
+    store.prune_observations(ctx.now - keep)?;
+    Ok(())
 }
 
 /// Remembers what was notified and, with `--notify`, queues one message per

@@ -57,6 +57,11 @@ impl FeedKind {
         }
     }
 
+    /// Kinds that add price history for GTINs rather than list products.
+    pub fn fills_history_only(self) -> bool {
+        false
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             FeedKind::Json => "json",

@@ -57,7 +57,12 @@ pub struct Settings {
     pub currency: String,
     pub location: Option<Location>,
     pub budget: Option<Decimal>,
+    /// How long price history is kept (`history_days`, default 365).
+    pub history_days: u32,
 }
+
+/// Price history older than this is pruned unless `history_days` says otherwise.
+pub const DEFAULT_HISTORY_DAYS: u32 = 365;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Location {
@@ -120,6 +125,9 @@ pub struct Rule {
     pub selector: Option<Selector>,
     pub action: Action,
     pub cooldown: chrono::Duration,
+    /// Whether a condition already true the first time the rule runs fires
+    /// (`first_run = "fire"`, the default) or only marks the products as seen.
+    pub first_run_fires: bool,
     /// Line of the rule's `[[rule]]` header, for messages.
     pub line: usize,
 }
@@ -353,6 +361,39 @@ pub struct Selector {
     pub contains: Vec<String>,
     pub allergens: Vec<String>,
     pub labels: Vec<String>,
+    /// The current price is the lowest seen in the last N days.
+    pub lowest_in_days: Option<u32>,
+    /// The drop from the highest price of the last `days` days, in percent.
+    pub price_drop_pct: Option<PriceDrop>,
+    /// First seen in the last run (`new = true`), or not (`false`).
+    pub new: Option<bool>,
+    /// Out of stock at the previous observation, available now.
+    pub back_in_stock: Option<bool>,
+}
+
+impl Selector {
+    /// Whether matching needs the product's price history.
+    pub fn uses_history(&self) -> bool {
+        self.lowest_in_days.is_some()
+            || self.price_drop_pct.is_some()
+            || self.new.is_some()
+            || self.back_in_stock.is_some()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PriceDrop {
+    pub cmp: Comparison<Decimal>,
+    pub days: u32,
+}
+
+/// How many an `add` proposes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Quantity {
+    /// This many of each proposed product.
+    Exactly(u32),
+    /// `"up to N"`: the difference between N and what the basket holds.
+    UpTo(u32),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -377,7 +418,7 @@ impl Prefer {
 pub enum Action {
     Add {
         product: Option<Selector>,
-        quantity: u32,
+        quantity: Quantity,
         limit: usize,
         prefer: Prefer,
     },

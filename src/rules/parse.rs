@@ -20,7 +20,7 @@ use crate::text;
 type Value<'i> = Spanned<DeValue<'i>>;
 
 const TOP_KEYS: &[&str] = &["settings", "feeds", "weather", "rule", "notify"];
-const SETTINGS_KEYS: &[&str] = &["currency", "location", "budget"];
+const SETTINGS_KEYS: &[&str] = &["currency", "location", "budget", "history_days"];
 const LOCATION_KEYS: &[&str] = &["latitude", "longitude", "name"];
 const FEED_KEYS: &[&str] = &["kind", "url", "currency"];
 const WEATHER_KEYS: &[&str] = &["provider", "url"];
@@ -36,7 +36,16 @@ const EMAIL_KEYS: &[&str] = &[
 ];
 const WEBHOOK_KEYS: &[&str] = &["url", "format", "headers"];
 const RULE_KEYS: &[&str] = &[
-    "name", "enabled", "when", "match", "add", "remove", "swap", "notify", "cooldown",
+    "name",
+    "enabled",
+    "when",
+    "match",
+    "add",
+    "remove",
+    "swap",
+    "notify",
+    "cooldown",
+    "first_run",
 ];
 const ACTIONS: &[&str] = &["add", "remove", "swap", "notify"];
 const CONDITION_KEYS: &[&str] = &["weather", "basket", "all", "any", "not"];
@@ -56,6 +65,10 @@ const SELECTOR_KEYS: &[&str] = &[
     "contains",
     "allergens",
     "labels",
+    "lowest_in_days",
+    "price_drop_pct",
+    "new",
+    "back_in_stock",
 ];
 const CMP_KEYS: &[&str] = &["above", "below", "at_least", "at_most"];
 const ADD_KEYS: &[&str] = &["product", "quantity", "limit", "prefer"];
@@ -321,6 +334,7 @@ impl Parser<'_> {
                 currency: "GBP".into(),
                 location: None,
                 budget: None,
+                history_days: DEFAULT_HISTORY_DAYS,
             }),
         };
         let feeds = match doc.get("feeds") {
@@ -425,10 +439,15 @@ impl Parser<'_> {
             Some(b) => Some(self.decimal(b, "budget")?),
             None => None,
         };
+        let history_days = match t.get("history_days") {
+            Some(h) => self.positive_int(h, "history_days")?,
+            None => DEFAULT_HISTORY_DAYS,
+        };
         Some(Settings {
             currency,
             location,
             budget,
+            history_days,
         })
     }
 
@@ -683,6 +702,22 @@ impl Parser<'_> {
             Some(c) => self.duration(c),
             None => Some(chrono::Duration::days(7)),
         };
+        let first_run_fires = match t.get("first_run") {
+            Some(f) => match self.string(f, "first_run").as_deref() {
+                Some("fire") => Some(true),
+                Some("skip") => Some(false),
+                Some(other) => {
+                    self.error_hint(
+                        f.span(),
+                        format!("unknown first_run '{other}'"),
+                        "first_run is \"fire\" (the default: a condition already true fires) or \"skip\"",
+                    );
+                    None
+                }
+                None => None,
+            },
+            None => Some(true),
+        };
         let when = t.get("when").map(|w| self.condition(w, ctx));
         let selector = t.get("match").map(|m| self.selector(m, ctx, "match"));
 
@@ -774,6 +809,7 @@ impl Parser<'_> {
             selector,
             action,
             cooldown: cooldown?,
+            first_run_fires: first_run_fires?,
             line,
         })
     }
@@ -1167,6 +1203,19 @@ impl Parser<'_> {
                     .boolean(x, "available")
                     .map(|b| s.available = Some(b))
                     .is_some(),
+                "new" => self.boolean(x, "new").map(|b| s.new = Some(b)).is_some(),
+                "back_in_stock" => self
+                    .boolean(x, "back_in_stock")
+                    .map(|b| s.back_in_stock = Some(b))
+                    .is_some(),
+                "lowest_in_days" => self
+                    .days(x, "lowest_in_days")
+                    .map(|n| s.lowest_in_days = Some(n))
+                    .is_some(),
+                "price_drop_pct" => self
+                    .price_drop(x)
+                    .map(|d| s.price_drop_pct = Some(d))
+                    .is_some(),
                 "contains" => self
                     .string_list(x, "contains")
                     .map(|l| s.contains = l.iter().map(|t| text::fold_tag(t)).collect())
@@ -1205,8 +1254,8 @@ impl Parser<'_> {
                     None => None,
                 };
                 let quantity = match t.get("quantity") {
-                    Some(q) => self.positive_int(q, "quantity")?,
-                    None => 1,
+                    Some(q) => self.quantity(q)?,
+                    None => Quantity::Exactly(1),
                 };
                 let limit = match t.get("limit") {
                     Some(l) => self.positive_int(l, "limit")? as usize,
@@ -1371,6 +1420,55 @@ impl Parser<'_> {
                 Some(Action::Notify { channels, limit })
             }
         }
+    }
+
+    /// `3`, or `"up to 3"` (restock: the difference from what the basket holds).
+    fn quantity(&mut self, v: &Value) -> Option<Quantity> {
+        if let DeValue::String(text) = v.get_ref() {
+            let words: Vec<&str> = text.split_whitespace().collect();
+            if let ["up", "to", n] = words.as_slice() {
+                if let Some(n) = n.parse::<u32>().ok().filter(|n| *n >= 1) {
+                    return Some(Quantity::UpTo(n));
+                }
+            }
+            self.error_hint(
+                v.span(),
+                format!("quantity \"{text}\" is not a number"),
+                "write a whole number (quantity = 2), or \"up to N\" to restock to N",
+            );
+            return None;
+        }
+        self.positive_int(v, "quantity").map(Quantity::Exactly)
+    }
+
+    /// A number of days of history, 1 to 3660.
+    fn days(&mut self, v: &Value, what: &str) -> Option<u32> {
+        let n = self.positive_int(v, what)?;
+        if n > 3660 {
+            self.error_hint(
+                v.span(),
+                format!("{what} = {n} is more history than basket keeps"),
+                "use at most 3660 days",
+            );
+            return None;
+        }
+        Some(n)
+    }
+
+    /// `price_drop_pct = { at_least = 20 }` against the last 30 days, or with
+    /// `days = 14` for another window.
+    fn price_drop(&mut self, v: &Value) -> Option<PriceDrop> {
+        let t = self.table(v, "price_drop_pct")?;
+        let days = match t.get("days") {
+            Some(d) => self.days(d, "price_drop_pct.days")?,
+            None => 30,
+        };
+        // The comparison is the table without `days`.
+        let mut cmp_table = t.clone();
+        cmp_table.remove("days");
+        let cmp_value = Spanned::new(v.span(), DeValue::Table(cmp_table));
+        let cmp = self.comparison(&cmp_value, "price_drop_pct", |p, v, w| p.decimal(v, w))?;
+        Some(PriceDrop { cmp, days })
     }
 
     fn prefer(&mut self, v: &Value) -> Option<Prefer> {

@@ -180,7 +180,11 @@ fn a_quantity_written_as_a_word_is_refused() {
         "[[rule]]\nname = \"Tea\"\nmatch = { name = \"tea\" }\nadd = { quantity = \"two\" }\n",
     ));
     at(&d, 10, 20, "\"two\"");
-    assert_eq!(d.message, "quantity must be a whole number of at least 1");
+    assert_eq!(d.message, "quantity \"two\" is not a number");
+    assert_eq!(
+        d.hint.as_deref(),
+        Some("write a whole number (quantity = 2), or \"up to N\" to restock to N")
+    );
 }
 
 #[test]
@@ -488,7 +492,7 @@ cooldown = \"soon\"
             (1, 2, "unknown key 'setings' in the rules file"),
             (10, 18, "unknown feed 'grocr'"),
             (10, 37, "unknown key 'bellow' in the comparison for price"),
-            (11, 20, "quantity must be a whole number of at least 1"),
+            (11, 20, "quantity \"two\" is not a number"),
             (15, 11, "enabled must be true or false, found a string"),
             (
                 18,
