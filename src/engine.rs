@@ -1187,15 +1187,11 @@ fn history_holds(s: &Selector, p: &Product, ctx: &Context) -> bool {
 /// last one before it (a price holds until the next change). Same currency as
 /// the product only.
 fn prices_since(points: &[&Observation], since: DateTime<Utc>, p: &Product) -> Vec<Decimal> {
-    let same = |o: &&&Observation| o.currency.is_none() || o.currency == p.currency;
-    let before = points
-        .iter()
-        .filter(same)
-        .filter(|o| o.at < since)
-        .next_back();
+    let same = |o: &&Observation| o.currency.is_none() || o.currency == p.currency;
+    let before = points.iter().rfind(|o| same(o) && o.at < since);
     before
         .into_iter()
-        .chain(points.iter().filter(same).filter(|o| o.at >= since))
+        .chain(points.iter().filter(|o| same(o) && o.at >= since))
         .filter_map(|o| o.price)
         .collect()
 }
