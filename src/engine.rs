@@ -786,7 +786,7 @@ impl<'a> Evaluation<'a> {
                         // notification.
                         let new = found.iter().any(|p| {
                             !ctx.memory.latched.contains(&(rule.name.clone(), p.key()))
-                                || notification_is_new(ctx, rule, p)
+                                || changed_since_notified(ctx, rule, p)
                         });
                         out.latch_set
                             .extend(found.iter().map(|p| (rule.name.clone(), p.key())));
@@ -1338,11 +1338,13 @@ fn cooling_down(ctx: &Context, rule: &Rule, id: &str, price_now: Option<Decimal>
     !fell
 }
 
-/// New only the first time, until it changes (spec/cli.md): cheaper, or back in
-/// stock. Time alone is no news; the rule's cooldown is about declined proposals.
-fn notification_is_new(ctx: &Context, rule: &Rule, p: &Product) -> bool {
+/// Cheaper, or back in stock, since the rule last notified about it (spec/cli.md:
+/// a notified product is news again only when it changes). Time alone is no
+/// news; the rule's cooldown is about declined proposals. A product never
+/// notified (latched under `first_run = "skip"`) has not changed.
+fn changed_since_notified(ctx: &Context, rule: &Rule, p: &Product) -> bool {
     match ctx.memory.notified.get(&(rule.name.clone(), p.key())) {
-        None => true,
+        None => false,
         Some(before) => {
             let cheaper = matches!((p.price, before.price), (Some(now), Some(then)) if now < then);
             let back = !before.availability.is_some_and(Availability::is_available)

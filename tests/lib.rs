@@ -8,6 +8,7 @@ mod bad_input;
 mod check;
 mod commands;
 mod harness_selftest;
+mod history;
 mod http_cache;
 mod interactive;
 mod notify;
