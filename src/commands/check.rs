@@ -77,12 +77,12 @@ pub fn run(ctx: &Context, args: &CheckArgs) -> CmdResult {
     let ruleset = rules::load(&ctx.rules_path)?;
     // One check at a time: a cron run and an interactive one must not both
     // apply the same proposals. A dry run changes nothing and needs no lock.
+    let mut store = Store::open(&ctx.data_dir)?;
     let _lock = if args.dry_run {
         None
     } else {
         Some(crate::lock::acquire(&ctx.data_dir, args.wait)?)
     };
-    let mut store = Store::open(&ctx.data_dir)?;
     if args.notify && ruleset.notify.channels().is_empty() {
         ctx.warn("--notify: no [notify.email] or [notify.webhook] in the rules file; nothing will be sent");
     }

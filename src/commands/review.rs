@@ -9,6 +9,18 @@ use crate::ui::TerminalApprover;
 
 pub fn run(ctx: &Context) -> CmdResult {
     let mut store = Store::open(&ctx.data_dir)?;
+    // Decisions must not interleave with a check that is applying its own: wait
+    // for a running one (cron's, say) rather than refuse.
+    let _lock = match crate::lock::acquire(&ctx.data_dir, false) {
+        Ok(lock) => lock,
+        Err(crate::lock::LockError::Held { pid }) => {
+            ctx.warn(&format!(
+                "waiting for the running basket check (pid {pid}) to finish"
+            ));
+            crate::lock::acquire(&ctx.data_dir, true)?
+        }
+        Err(e) => return Err(e.into()),
+    };
     let mut pending = store.pending()?;
     if pending.is_empty() {
         println!("Nothing to review.");
