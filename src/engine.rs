@@ -192,7 +192,9 @@ pub const MAX_FACTS_LOOKUPS: usize = 200;
 /// GTINs whose facts could change what a rule proposes: the basket items (their
 /// facts decide whether a `contains`/`allergens` rule watches them), and the
 /// catalog products that could replace one in a swap but whose facts for that
-/// swap are not all known yet.
+/// swap are not all known yet. Each GTIN is given as the feed wrote it (one
+/// spelling per product, however many feeds list it): Open Food Facts knows an
+/// EAN-13 by its 13 digits, not by the 14-digit form used to compare GTINs.
 pub fn gtins_needing_facts(
     rules: &RuleSet,
     basket: &[BasketItem],
@@ -200,10 +202,10 @@ pub fn gtins_needing_facts(
 ) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     let mut seen = HashSet::new();
-    let mut push = |g: Option<String>, out: &mut Vec<String>| {
-        if let Some(g) = g {
-            if seen.insert(g.clone()) {
-                out.push(g);
+    let mut push = |p: &Product, out: &mut Vec<String>| {
+        if let (Some(g14), Some(given)) = (p.gtin14(), p.gtin.as_deref()) {
+            if seen.insert(g14) {
+                out.push(given.trim().to_string());
             }
         }
     };
@@ -221,7 +223,7 @@ pub fn gtins_needing_facts(
             .any(|r| r.selector.as_ref().is_some_and(uses_facts));
     if basket_facts {
         for item in basket {
-            push(item.product.gtin14(), &mut out);
+            push(&item.product, &mut out);
         }
     }
     let basket_keys: HashSet<ProductKey> = basket.iter().map(|i| i.product.key()).collect();
@@ -261,7 +263,7 @@ pub fn gtins_needing_facts(
                     .iter()
                     .all(|a| known_free_of_allergen(p, a) || known_allergen(p, a));
             if !known {
-                push(p.gtin14(), &mut out);
+                push(p, &mut out);
             }
         }
     }

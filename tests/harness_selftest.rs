@@ -187,6 +187,39 @@ fn server_records_the_headers_of_the_last_request() {
 }
 
 #[test]
+fn server_answers_304_to_a_matching_if_none_match() {
+    let server = TestServer::start();
+    server.set("/feed.xml", Reply::xml("<rss/>").etag("\"v1\""));
+    let first = http_get(&server, "/feed.xml", &[]);
+    assert_eq!((first.status, first.body.as_str()), (200, "<rss/>"));
+    assert_eq!(first.header("ETag"), Some("\"v1\""));
+
+    let again = http_get(
+        &server,
+        "/feed.xml",
+        &[("If-None-Match", "\"v0\", W/\"v1\"")],
+    );
+    assert_eq!((again.status, again.body.as_str()), (304, ""));
+    assert_eq!(again.header("ETag"), Some("\"v1\""));
+
+    // Another tag, or none: the full reply.
+    let other = http_get(&server, "/feed.xml", &[("If-None-Match", "\"v0\"")]);
+    assert_eq!(other.status, 200);
+    http_get(&server, "/feed.xml", &[]);
+    assert_eq!(server.hits("/feed.xml"), 4);
+    assert_eq!(server.not_modified("/feed.xml"), 1);
+
+    // A reply without an etag is sent whatever the request says.
+    server.set(
+        "/plain.json",
+        Reply::json("[]").with_header("ETag", "\"v1\""),
+    );
+    let plain = http_get(&server, "/plain.json", &[("If-None-Match", "\"v1\"")]);
+    assert_eq!(plain.status, 200);
+    assert_eq!(server.not_modified("/plain.json"), 0);
+}
+
+#[test]
 fn server_stops_listening_when_dropped() {
     let server = TestServer::start();
     let port = server.port();

@@ -12,3 +12,4 @@ mod history;
 mod http_cache;
 mod interactive;
 mod notify;
+mod real_feeds;

@@ -7,10 +7,11 @@ use anyhow::Context as _;
 
 use crate::app::{CmdResult, Context, Failure};
 use crate::cli::{CheckFormat, DemoArgs};
-use crate::commands::check::{collect, evaluate_and_decide, Mode, Run};
+use crate::commands::check::{collect, evaluate_and_decide, Gathered, Mode, Run};
+use crate::engine;
 use crate::feeds::{self, demo, open_meteo};
 use crate::model::{BasketItem, Product};
-use crate::rules;
+use crate::rules::{self, RuleSet};
 use crate::store::Store;
 
 pub fn run(ctx: &Context, args: &DemoArgs) -> CmdResult {
@@ -22,11 +23,11 @@ pub fn run(ctx: &Context, args: &DemoArgs) -> CmdResult {
     let mut store = Store::open(dir.path())?;
 
     // Parse the built-in feeds exactly as live ones would be.
-    let results = ruleset
-        .feeds
+    let catalog = ruleset.catalog_feeds();
+    let results = catalog
         .iter()
         .map(|source| match demo::body(&source.url) {
-            Some(bytes) => feeds::parse_products(source, bytes),
+            Some(bytes) => feeds::parse_products_at(source, bytes, ctx.now),
             None => Err(feeds::FeedError::Shape(format!(
                 "no built-in feed {}",
                 source.url
@@ -35,7 +36,7 @@ pub fn run(ctx: &Context, args: &DemoArgs) -> CmdResult {
         .collect();
     let forecast = open_meteo::parse_forecast(demo::forecast_json(ctx.now.date_naive()).as_bytes())
         .map_err(|e| e.to_string());
-    let gathered = collect(ctx, &ruleset.feeds, results, Some(forecast));
+    let mut gathered = collect(ctx, &catalog, results, Some(forecast));
 
     // A basket worth improving: a palm-oil spread, a peanut butter, a sold-out
     // advent calendar.
@@ -43,6 +44,10 @@ pub fn run(ctx: &Context, args: &DemoArgs) -> CmdResult {
         let product = find(&gathered.products, id)?;
         store.add_item(product, 1, "manual", ctx.now)?;
     }
+    // The facts (palm oil, allergens) come from Open Food Facts answers, asked
+    // for the same GTINs as `check` asks, and merged the same way when the rules
+    // are evaluated.
+    add_demo_facts(&ruleset, &store, &mut gathered)?;
     let mode = Mode::choose(ctx, args.no_input, args.yes, false, args.format);
     if args.format == CheckFormat::Table && !ctx.quiet {
         println!(
@@ -73,6 +78,33 @@ pub fn run(ctx: &Context, args: &DemoArgs) -> CmdResult {
             dir.path().display()
         );
         println!("Your own rules: `basket init`, then `basket check`.");
+    }
+    Ok(())
+}
+
+/// What `check`'s `add_facts` asks Open Food Facts, answered from the built-in
+/// product answers: a GTIN without one is a product Open Food Facts does not know.
+fn add_demo_facts(ruleset: &RuleSet, store: &Store, gathered: &mut Gathered) -> CmdResult {
+    let basket = store.basket()?;
+    let gtins = engine::gtins_needing_facts(ruleset, &basket, &gathered.products);
+    for source in ruleset
+        .feeds
+        .iter()
+        .filter(|f| f.kind == feeds::FeedKind::OpenFoodFacts)
+    {
+        for gtin in &gtins {
+            let url = feeds::openfoodfacts::product_url(&source.url, gtin);
+            let Some(bytes) = demo::body(&url) else {
+                continue;
+            };
+            match feeds::openfoodfacts::parse_product(&source.name, gtin, bytes) {
+                Ok(Some(product)) => gathered.facts.push(product),
+                Ok(None) => {}
+                Err(e) => gathered
+                    .warnings
+                    .push(format!("feed '{}': {gtin}: {e}", source.name)),
+            }
+        }
     }
     Ok(())
 }

@@ -460,3 +460,33 @@ add = {}
     let out = run(&r, &basket, &memory, &products);
     assert_eq!(ids(&out), ["SP1", "B1", "C1"]);
 }
+
+/// Open Food Facts is asked for each GTIN as the shop wrote it (it knows an
+/// EAN-13 by 13 digits), once however many products share it.
+#[test]
+fn gtins_needing_facts_are_given_as_written_and_asked_once() {
+    let rules = rules(
+        r#"
+[[rule]]
+name = "No palm oil"
+match = { in = "basket", contains = ["palm-oil"] }
+swap = { without = ["palm-oil"] }
+"#,
+    );
+    let with_gtin = |id: &str, gtin: &str| Product {
+        gtin: Some(gtin.into()),
+        ..product(id, "1.00", "Spreads")
+    };
+    let basket = [item(&with_gtin("S-1", "3596710387557"), 1)];
+    let products = [
+        with_gtin("S-1", "3596710387557"),
+        with_gtin("S-2", " 3596710387540 "),
+        // The same product as S-2, its GTIN written in 14 digits.
+        with_gtin("S-3", "03596710387540"),
+        with_gtin("S-4", "40123455"),
+    ];
+    assert_eq!(
+        gtins_needing_facts(&rules, &basket, &products),
+        ["3596710387557", "3596710387540", "40123455"]
+    );
+}

@@ -115,6 +115,19 @@ pub struct Fetcher {
 /// JSON error object, small enough not to matter.
 const ERROR_BODY_LIMIT: u64 = 16 * 1024;
 
+/// The status a remembered "not found" is cached with ([`Fetcher::get_fresh`]).
+const NOT_FOUND: u16 = 404;
+
+/// The error a remembered "not found" answers with.
+fn not_found(url: &str) -> FeedError {
+    FeedError::Http {
+        status: NOT_FOUND,
+        reason: Some("Not Found".to_string()),
+        url: url.to_string(),
+        detail: None,
+    }
+}
+
 /// What one HTTP request ended in, when it did not fail.
 enum Answer {
     Body {
@@ -187,7 +200,8 @@ impl Fetcher {
 
     /// Like [`Fetcher::get`], but a cached copy younger than `fresh_for` is served
     /// without any request: for answers that change slowly and are asked for
-    /// often (Open Food Facts products, cached for 7 days).
+    /// often (Open Food Facts products, cached for 7 days). A 404 is remembered
+    /// for as long, and answered again as a 404 without a request (also offline).
     pub fn get_fresh(&self, url: &str, fresh_for: Duration) -> Result<Fetched, FeedError> {
         self.get_inner(url, Some(fresh_for))
     }
@@ -218,12 +232,16 @@ impl Fetcher {
     }
 
     fn get_http(&self, url: &str, fresh_for: Option<Duration>) -> Result<Fetched, FeedError> {
-        let cached = self.cache.as_ref().and_then(|c| c.load(url));
+        let mut cached = self.cache.as_ref().and_then(|c| c.load(url));
         if let (Some(entry), Some(fresh_for)) = (&cached, fresh_for) {
             let age = self.opts.now.signed_duration_since(entry.meta.fetched_at);
             // A copy from the "future" (the clock went back) is not trusted as fresh.
             let fresh =
                 TimeDelta::from_std(fresh_for).is_ok_and(|f| age >= TimeDelta::zero() && age < f);
+            // A remembered "not found" is an answer too, young or offline.
+            if entry.meta.status == NOT_FOUND && (fresh || self.opts.offline) {
+                return Err(not_found(url));
+            }
             if fresh {
                 return Ok(Fetched {
                     bytes: entry.body.clone(),
@@ -231,6 +249,10 @@ impl Fetcher {
                     from_cache: true,
                 });
             }
+        }
+        // An old "not found" is asked again, and is never a copy to serve.
+        if cached.as_ref().is_some_and(|e| e.meta.status == NOT_FOUND) {
+            cached = None;
         }
         if self.opts.offline {
             return match cached {
@@ -312,6 +334,24 @@ impl Fetcher {
                 url: url.to_string(),
                 detail: Some("but nothing was cached".to_string()),
             }),
+            // With a freshness period (Open Food Facts), "not found" is remembered
+            // like an answer, so an unknown GTIN is not asked again every run.
+            (Err(error @ FeedError::Http { status: 404, .. }), None) if fresh_for.is_some() => {
+                if let Some(cache) = &self.cache {
+                    let meta = Meta {
+                        url: url.to_string(),
+                        etag: None,
+                        last_modified: None,
+                        fetched_at: self.opts.now,
+                        status: NOT_FOUND,
+                        body_len: 0,
+                        body_fnv: String::new(),
+                    };
+                    // Failing to remember only costs a request next run.
+                    let _ = cache.store(&meta, b"");
+                }
+                Err(error)
+            }
             (Err(error), Some(entry)) => Ok(Fetched {
                 warning: Some(format!(
                     "{}, used the cached copy from {}",
@@ -1237,6 +1277,43 @@ mod tests {
             warning.ends_with("), used the cached copy from 5 minutes ago"),
             "{warning}"
         );
+    }
+
+    #[test]
+    fn get_fresh_remembers_a_not_found_for_its_freshness_period() {
+        let cache = tempfile::tempdir().expect("temp dir");
+        let server = Server::start();
+        server.script(
+            "/product/0.json",
+            vec![Reply::status(404, br#"{"status":0}"#), Reply::ok(b"{}")],
+        );
+        let url = server.url("/product/0.json");
+        let week = Duration::from_secs(7 * 24 * 3600);
+        let f = |now| fetcher_with(opts(Some(cache.path()), now));
+        let is_404 =
+            |r: Result<Fetched, FeedError>| matches!(r, Err(FeedError::Http { status: 404, .. }));
+        assert!(is_404(f(T0).get_fresh(&url, week)));
+        assert!(is_404(f("2026-10-09T09:00:00Z").get_fresh(&url, week)));
+        let offline = fetcher_with(FetchOptions {
+            offline: true,
+            ..opts(Some(cache.path()), "2026-12-01T00:00:00Z")
+        });
+        assert!(is_404(offline.get_fresh(&url, week)), "offline, even old");
+        assert_eq!(server.hits("/product/0.json"), 1, "asked once in a week");
+        // Without a freshness period it is not a cached copy at all.
+        assert!(matches!(
+            offline.get(&url),
+            Err(FeedError::NotCached { .. })
+        ));
+        // A week later it is asked again, and now it exists.
+        let later = f("2026-10-10T10:00:00Z")
+            .get_fresh(&url, week)
+            .expect("200");
+        assert_eq!(
+            (later.bytes.as_slice(), later.from_cache),
+            (&b"{}"[..], false)
+        );
+        assert_eq!(server.hits("/product/0.json"), 2);
     }
 
     #[test]

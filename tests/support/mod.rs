@@ -392,6 +392,9 @@ pub struct Reply {
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
+    /// Set by [`Reply::etag`]: a request whose `If-None-Match` names this tag is
+    /// answered `304 Not Modified` instead, as a real server would.
+    pub etag: Option<String>,
 }
 
 impl Reply {
@@ -400,6 +403,7 @@ impl Reply {
             status,
             headers: vec![("Content-Type".to_string(), content_type.to_string())],
             body: body.into(),
+            etag: None,
         }
     }
     pub fn json(body: impl Into<Vec<u8>>) -> Reply {
@@ -431,6 +435,14 @@ impl Reply {
         };
         Reply::new(200, content_type, fixture(name))
     }
+    /// Gives the reply an entity tag (`"grocer-1"`, quotes included) and makes the
+    /// server revalidate like a real one: the reply carries `ETag: <tag>`, and a
+    /// request whose `If-None-Match` lists the tag (or `*`) gets `304 Not Modified`
+    /// with the tag and no body. Counted by [`TestServer::not_modified`].
+    pub fn etag(mut self, tag: &str) -> Reply {
+        self.etag = Some(tag.to_string());
+        self.with_header("ETag", tag)
+    }
     /// Adds a response header, e.g. `ETag` or `Last-Modified` for cache tests.
     pub fn with_header(mut self, name: &str, value: &str) -> Reply {
         self.headers.push((name.to_string(), value.to_string()));
@@ -443,6 +455,8 @@ impl Reply {
 struct Route {
     reply: Option<Reply>,
     hits: usize,
+    /// Requests answered `304 Not Modified` because of a [`Reply::etag`].
+    not_modified: usize,
     last_url: Option<String>,
     last_headers: Vec<(String, String)>,
     last_method: Option<String>,
@@ -528,6 +542,13 @@ impl TestServer {
     /// Requests received for `path` so far (any method, any query string).
     pub fn hits(&self, path: &str) -> usize {
         self.routes().get(&route_key(path)).map_or(0, |r| r.hits)
+    }
+
+    /// Requests for `path` answered `304 Not Modified` (see [`Reply::etag`]).
+    pub fn not_modified(&self, path: &str) -> usize {
+        self.routes()
+            .get(&route_key(path))
+            .map_or(0, |r| r.not_modified)
     }
 
     /// Requests received for every path together.
@@ -625,10 +646,17 @@ fn serve(server: &tiny_http::Server, routes: &Routes) {
                     )
                 })
                 .collect();
-            route
+            let reply = route
                 .reply
                 .clone()
-                .unwrap_or_else(|| Reply::status(404, "no route in the test server"))
+                .unwrap_or_else(|| Reply::status(404, "no route in the test server"));
+            match &reply.etag {
+                Some(tag) if if_none_match_lists(&route.last_headers, tag) => {
+                    route.not_modified += 1;
+                    Reply::status(304, "").with_header("ETag", tag)
+                }
+                _ => reply,
+            }
         };
         let mut response =
             tiny_http::Response::from_data(reply.body).with_status_code(reply.status);
@@ -641,6 +669,17 @@ fn serve(server: &tiny_http::Server, routes: &Routes) {
         // A client that hung up early (a timeout test) is not the server's failure.
         let _ = request.respond(response);
     }
+}
+
+/// Whether the request's `If-None-Match` names `tag` (or is `*`). Weak tags
+/// (`W/"..."`) compare equal to their strong form, as `If-None-Match` wants.
+fn if_none_match_lists(headers: &[(String, String)], tag: &str) -> bool {
+    let strip = |t: &str| t.trim().trim_start_matches("W/").to_string();
+    headers
+        .iter()
+        .filter(|(k, _)| k.eq_ignore_ascii_case("If-None-Match"))
+        .flat_map(|(_, v)| v.split(','))
+        .any(|t| t.trim() == "*" || strip(t) == strip(tag))
 }
 
 pub mod smtp;
