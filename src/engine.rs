@@ -326,16 +326,16 @@ struct Latch {
 impl Latch {
     /// Notes one product this rule looked at. Returns false when the product
     /// must go no further (first run under "skip": it is only noted as seen).
-    fn track(&mut self, latched: bool, key: &ProductKey, matched: bool) -> bool {
+    fn track(&mut self, latched: bool, product: &Product, matched: bool) -> bool {
         if latched {
-            self.seen.insert(key.clone());
+            self.seen.insert(product.key());
             if !matched {
                 // The condition is false for it now: it may fire again next time.
-                self.clear.push(key.clone());
+                self.clear.push(product.key());
             }
         }
         if matched && self.first_run_skip {
-            self.set.push(key.clone());
+            self.set.push(product.key());
             return false;
         }
         true
@@ -394,6 +394,92 @@ pub struct Evaluation<'a> {
     /// and history aside) is watched, and its state recorded.
     watch_selectors: Vec<&'a Selector>,
     watched: Vec<Product>,
+    index: RuleIndex,
+    /// feed -> id -> indices of the rules latched for that product; looked up
+    /// by `&str`, so no key is built for the products that are not latched.
+    latched: HashMap<String, HashMap<String, Vec<usize>>>,
+    /// Reused for each product's candidate rules.
+    scratch: Vec<usize>,
+}
+
+/// Which rules a product can possibly match, by the one identity condition each
+/// rule's candidates must meet (id, GTIN, brand, category, in that order of
+/// preference); rules with none meet every product. A product from a million
+/// line feed then meets only the few rules that could want it.
+#[derive(Default)]
+struct RuleIndex {
+    always: Vec<usize>,
+    by_id: HashMap<String, Vec<usize>>,
+    by_gtin: HashMap<String, Vec<usize>>,
+    by_brand: HashMap<String, Vec<usize>>,
+    by_category: HashMap<String, Vec<usize>>,
+}
+
+impl RuleIndex {
+    fn build(states: &[RuleState]) -> RuleIndex {
+        let mut index = RuleIndex::default();
+        for (i, state) in states.iter().enumerate() {
+            if !matches!(state.status, Status::Active) {
+                continue;
+            }
+            let anchor: Option<&Selector> = match &state.work {
+                Work::Add { selector, .. } => Some(selector),
+                Work::Notify { selector, .. } => Some(selector),
+                Work::Remove {
+                    catalog: Some(s), ..
+                } => Some(s),
+                // Nothing to learn from the catalog.
+                Work::Remove { catalog: None, .. } => continue,
+                Work::Swap { .. } => None,
+            };
+            let push = |map: &mut HashMap<String, Vec<usize>>, k: &str| {
+                map.entry(k.to_string()).or_default().push(i)
+            };
+            match anchor {
+                Some(s) if s.id.is_some() => {
+                    push(&mut index.by_id, s.id.as_deref().unwrap_or_default())
+                }
+                Some(s) if s.gtin.is_some() => {
+                    push(&mut index.by_gtin, s.gtin.as_deref().unwrap_or_default())
+                }
+                Some(s) if s.brand.is_some() => {
+                    push(&mut index.by_brand, s.brand.as_deref().unwrap_or_default())
+                }
+                Some(s) if s.category.is_some() => push(
+                    &mut index.by_category,
+                    s.category.as_deref().unwrap_or_default(),
+                ),
+                _ => index.always.push(i),
+            }
+        }
+        index
+    }
+
+    /// The rules `f` can match, in rule order (which output order follows).
+    fn candidates(&self, f: &Folded, out: &mut Vec<usize>) {
+        out.clear();
+        out.extend_from_slice(&self.always);
+        if let Some(v) = self.by_id.get(f.product.id.as_str()) {
+            out.extend_from_slice(v);
+        }
+        if !self.by_gtin.is_empty() {
+            if let Some(v) = f.gtin().as_deref().and_then(|g| self.by_gtin.get(g)) {
+                out.extend_from_slice(v);
+            }
+        }
+        if !self.by_brand.is_empty() {
+            if let Some(v) = f.brand().as_deref().and_then(|b| self.by_brand.get(b)) {
+                out.extend_from_slice(v);
+            }
+        }
+        if !self.by_category.is_empty() {
+            for c in f.categories() {
+                if let Some(v) = self.by_category.get(c.as_str()) {
+                    out.extend_from_slice(v);
+                }
+            }
+        }
+    }
 }
 
 impl<'a> Evaluation<'a> {
@@ -404,7 +490,7 @@ impl<'a> Evaluation<'a> {
             .iter()
             .filter_map(|i| i.product.gtin14())
             .collect();
-        let states = ctx
+        let states: Vec<RuleState> = ctx
             .rules
             .rules
             .iter()
@@ -418,6 +504,18 @@ impl<'a> Evaluation<'a> {
             .flat_map(|r| r.selector.iter().chain(r.action.product_selector()))
             .filter(|s| s.scope == Scope::Catalog)
             .collect();
+        let index = RuleIndex::build(&states);
+        let mut latched: HashMap<String, HashMap<String, Vec<usize>>> = HashMap::new();
+        for (rule, key) in &ctx.memory.latched {
+            if let Some(i) = ctx.rules.rules.iter().position(|r| &r.name == rule) {
+                latched
+                    .entry(key.feed.clone())
+                    .or_default()
+                    .entry(key.id.clone())
+                    .or_default()
+                    .push(i);
+            }
+        }
         Evaluation {
             ctx,
             states,
@@ -426,6 +524,9 @@ impl<'a> Evaluation<'a> {
             seq: 0,
             watch_selectors,
             watched: Vec::new(),
+            index,
+            latched,
+            scratch: Vec::new(),
         }
     }
 
@@ -441,24 +542,34 @@ impl<'a> Evaluation<'a> {
         let in_basket = self.in_basket(product);
         let ctx = self.ctx;
         let currency = ctx.rules.settings.currency.as_str();
+        let folded = Folded::new(product);
         if in_basket
             || self
                 .watch_selectors
                 .iter()
-                .any(|s| check_ignoring_price(s, product))
+                .any(|s| check_ignoring_price(s, &folded))
         {
             self.watched.push(product.clone());
         }
-        let key = product.key();
-        for state in &mut self.states {
+        let latched_rules: &[usize] = self
+            .latched
+            .get(product.feed.as_str())
+            .and_then(|ids| ids.get(product.id.as_str()))
+            .map_or(&[], Vec::as_slice);
+        let mut candidates = std::mem::take(&mut self.scratch);
+        self.index.candidates(&folded, &mut candidates);
+        // A latched rule must see the product even if it cannot match it now:
+        // not matching is what re-arms it.
+        candidates.extend_from_slice(latched_rules);
+        candidates.sort_unstable();
+        candidates.dedup();
+        for &i in &candidates {
+            let state = &mut self.states[i];
             if !matches!(state.status, Status::Active) {
                 continue;
             }
             let rule = state.rule;
-            let latched = ctx
-                .memory
-                .latched
-                .contains(&(rule.name.clone(), key.clone()));
+            let latched = latched_rules.contains(&i);
             match &mut state.work {
                 Work::Add {
                     selector,
@@ -471,8 +582,8 @@ impl<'a> Evaluation<'a> {
                     if in_basket && !*restock {
                         continue;
                     }
-                    let m = check(selector, product, ctx, true);
-                    if !state.latch.track(latched, &key, m == Match::Yes) {
+                    let m = check(selector, &folded, ctx, true);
+                    if !state.latch.track(latched, product, m == Match::Yes) {
                         continue;
                     }
                     match m {
@@ -487,7 +598,7 @@ impl<'a> Evaluation<'a> {
                         }
                         Match::No => continue,
                     }
-                    let id = Proposal::stable_id(&rule.name, ActionKind::Add, &key, None);
+                    let id = Proposal::stable_id(&rule.name, ActionKind::Add, &product.key(), None);
                     if latched && !ctx.memory.pending.contains(&id) {
                         state.latched_held += 1;
                         continue;
@@ -504,8 +615,8 @@ impl<'a> Evaluation<'a> {
                     found,
                     ..
                 } => {
-                    let m = check(selector, product, ctx, true);
-                    if !state.latch.track(latched, &key, m == Match::Yes) {
+                    let m = check(selector, &folded, ctx, true);
+                    if !state.latch.track(latched, product, m == Match::Yes) {
                         continue;
                     }
                     match m {
@@ -518,7 +629,7 @@ impl<'a> Evaluation<'a> {
                 }
                 Work::Remove { catalog, targets } => {
                     let Some(selector) = catalog else { continue };
-                    if !in_basket || check(selector, product, ctx, true) != Match::Yes {
+                    if !in_basket || check(selector, &folded, ctx, true) != Match::Yes {
                         continue;
                     }
                     let item = ctx
@@ -585,6 +696,7 @@ impl<'a> Evaluation<'a> {
                 }
             }
         }
+        self.scratch = candidates;
     }
 
     pub fn finish(self) -> Outcome {
@@ -920,7 +1032,7 @@ impl<'a> RuleState<'a> {
                         let has = ctx
                             .basket
                             .iter()
-                            .any(|i| check(m, &i.product, ctx, false) == Match::Yes);
+                            .any(|i| check(m, &Folded::new(&i.product), ctx, false) == Match::Yes);
                         if !has {
                             return Err(Skip::Idle("no basket item matches its match".into()));
                         }
@@ -929,7 +1041,7 @@ impl<'a> RuleState<'a> {
                 let holding: Vec<&BasketItem> = ctx
                     .basket
                     .iter()
-                    .filter(|i| check_ignoring_price(&selector, &i.product))
+                    .filter(|i| check_ignoring_price(&selector, &Folded::new(&i.product)))
                     .collect();
                 match *quantity {
                     // Fill, don't pile up: items already in the basket count
@@ -998,9 +1110,9 @@ impl<'a> RuleState<'a> {
                     ctx.basket
                         .iter()
                         .filter(|i| {
-                            basket_selectors
-                                .iter()
-                                .all(|s| check(s, &i.product, ctx, false) == Match::Yes)
+                            basket_selectors.iter().all(|s| {
+                                check(s, &Folded::new(&i.product), ctx, false) == Match::Yes
+                            })
                         })
                         .cloned()
                         .collect()
@@ -1012,7 +1124,7 @@ impl<'a> RuleState<'a> {
                 let watched: Vec<SwapSlot> = ctx
                     .basket
                     .iter()
-                    .filter(|i| check(selector, &i.product, ctx, false) == Match::Yes)
+                    .filter(|i| check(selector, &Folded::new(&i.product), ctx, false) == Match::Yes)
                     .map(|i| SwapSlot {
                         item: i.clone(),
                         best: None,
@@ -1089,9 +1201,10 @@ enum Match {
 
 /// Does `p` satisfy `s`? `catalog_defaults` applies the catalog's implicit
 /// `available = true`.
-fn check(s: &Selector, p: &Product, ctx: &Context, catalog_defaults: bool) -> Match {
+fn check(s: &Selector, f: &Folded, ctx: &Context, catalog_defaults: bool) -> Match {
+    let p = f.product;
     let currency = ctx.rules.settings.currency.as_str();
-    if !check_ignoring_price(s, p) {
+    if !check_ignoring_price(s, f) {
         return Match::No;
     }
     let wants_available = s.available.or(catalog_defaults.then_some(true));
@@ -1198,34 +1311,81 @@ fn prices_since(points: &[&Observation], since: DateTime<Utc>, p: &Product) -> V
         .collect()
 }
 
+/// A product's text folded once (lowercase, no accents, no `en:` prefix) for all
+/// the rules that look at it, rather than once per rule: the hot path of a
+/// check over a large feed. Each part is folded only if some rule asks for it.
+pub(crate) struct Folded<'p> {
+    product: &'p Product,
+    words: std::cell::OnceCell<Vec<String>>,
+    brand: std::cell::OnceCell<Option<String>>,
+    categories: std::cell::OnceCell<Vec<String>>,
+    gtin: std::cell::OnceCell<Option<String>>,
+}
+
+impl<'p> Folded<'p> {
+    pub(crate) fn new(product: &'p Product) -> Folded<'p> {
+        Folded {
+            product,
+            words: std::cell::OnceCell::new(),
+            brand: std::cell::OnceCell::new(),
+            categories: std::cell::OnceCell::new(),
+            gtin: std::cell::OnceCell::new(),
+        }
+    }
+
+    fn words(&self) -> &[String] {
+        self.words.get_or_init(|| text::words(&self.product.name))
+    }
+
+    fn brand(&self) -> &Option<String> {
+        self.brand
+            .get_or_init(|| self.product.brand.as_deref().map(|b| text::fold(b.trim())))
+    }
+
+    fn categories(&self) -> &[String] {
+        self.categories.get_or_init(|| {
+            self.product
+                .categories
+                .iter()
+                .map(|c| text::fold_tag(c))
+                .collect()
+        })
+    }
+
+    fn gtin(&self) -> &Option<String> {
+        self.gtin
+            .get_or_init(|| self.product.gtin.as_deref().and_then(normalize_gtin))
+    }
+}
+
 /// The identity and fact parts of a selector: what "the basket already holds"
 /// and removals judge on an item's recorded product.
-fn check_ignoring_price(s: &Selector, p: &Product) -> bool {
-    if s.feed.as_deref().is_some_and(|f| f != p.feed) {
+fn check_ignoring_price(s: &Selector, f: &Folded) -> bool {
+    let p = f.product;
+    if s.feed.as_deref().is_some_and(|feed| feed != p.feed) {
         return false;
     }
     if s.id.as_deref().is_some_and(|id| id != p.id) {
         return false;
     }
     if let Some(g) = &s.gtin {
-        if p.gtin.as_deref().and_then(normalize_gtin).as_deref() != Some(g.as_str()) {
+        if f.gtin().as_deref() != Some(g.as_str()) {
             return false;
         }
     }
     if !s.name_words.is_empty() {
-        let words = text::words(&p.name);
+        let words = f.words();
         if !s.name_words.iter().all(|w| words.iter().any(|pw| pw == w)) {
             return false;
         }
     }
     if let Some(b) = &s.brand {
-        let same = p.brand.as_deref().map(|pb| text::fold(pb.trim()));
-        if same.as_deref() != Some(b.as_str()) {
+        if f.brand().as_deref() != Some(b.as_str()) {
             return false;
         }
     }
     if let Some(c) = &s.category {
-        if !p.categories.iter().any(|pc| text::fold_tag(pc) == *c) {
+        if !f.categories().iter().any(|pc| pc == c) {
             return false;
         }
     }
@@ -1599,7 +1759,7 @@ fn eval_condition(c: &Condition, ctx: &Context) -> (bool, String) {
         Condition::BasketHas(s) => match ctx
             .basket
             .iter()
-            .find(|i| check(s, &i.product, ctx, false) == Match::Yes)
+            .find(|i| check(s, &Folded::new(&i.product), ctx, false) == Match::Yes)
         {
             Some(i) => (true, format!("the basket has '{}'", i.product.name)),
             None => (false, format!("the basket has no {}", describe(s))),
@@ -1607,7 +1767,7 @@ fn eval_condition(c: &Condition, ctx: &Context) -> (bool, String) {
         Condition::BasketLacks(s) => match ctx
             .basket
             .iter()
-            .find(|i| check(s, &i.product, ctx, false) == Match::Yes)
+            .find(|i| check(s, &Folded::new(&i.product), ctx, false) == Match::Yes)
         {
             Some(i) => (
                 false,
