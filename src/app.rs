@@ -284,7 +284,17 @@ pub fn run(cli: Cli) -> CmdResult {
         } => commands::basket::add(&ctx, &query, quantity, offline),
         Command::Remove { item } => commands::basket::remove(&ctx, &item),
         Command::Clear { yes } => commands::basket::clear(&ctx, yes),
-        Command::History { limit, format } => commands::history::run(&ctx, limit, format),
+        Command::History {
+            limit,
+            format,
+            rule,
+            product,
+        } => commands::history::run(&ctx, limit, format, rule.as_deref(), product.as_deref()),
+        Command::Prices {
+            query,
+            format,
+            limit,
+        } => commands::prices::run(&ctx, &query, format, limit.map(|n| n as usize)),
         Command::Rules(RulesCommand::Check) => commands::rules::check(&ctx),
         Command::Rules(RulesCommand::List) => commands::rules::list(&ctx),
         Command::Notify(NotifyCommand::Test { channel }) => {

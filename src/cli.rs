@@ -84,6 +84,22 @@ pub enum Command {
         limit: usize,
         #[arg(long, value_enum, default_value_t = ListFormat::Table)]
         format: ListFormat,
+        /// Only the decisions on this rule's proposals (its name, any case)
+        #[arg(long, value_name = "NAME")]
+        rule: Option<String>,
+        /// Only the decisions about this product (feed/id, id, or words of its name)
+        #[arg(long, value_name = "QUERY")]
+        product: Option<String>,
+    },
+    /// A product's price history: a table and a chart, or JSON or CSV
+    /// (QUERY: feed/id, id, a barcode, or words of its name)
+    Prices {
+        query: String,
+        #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+        format: ListFormat,
+        /// Only the newest N observations
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+        limit: Option<u32>,
     },
     /// Check or list the rules
     #[command(subcommand)]

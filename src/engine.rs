@@ -271,6 +271,40 @@ pub fn gtins_needing_facts(
     out
 }
 
+/// Most GTINs asked of a price-history source in one run (Open Prices is a
+/// shared public service).
+pub const MAX_HISTORY_LOOKUPS: usize = 100;
+
+/// GTINs (as the feeds wrote them) of the basket items and of the products some
+/// enabled rule watches: those whose history a price-history source can fill.
+pub fn watched_gtins(rules: &RuleSet, basket: &[BasketItem], products: &[Product]) -> Vec<String> {
+    let selectors: Vec<&Selector> = rules
+        .rules
+        .iter()
+        .filter(|r| r.enabled)
+        .flat_map(|r| r.selector.iter().chain(r.action.product_selector()))
+        .filter(|s| s.scope == Scope::Catalog)
+        .collect();
+    let mut seen = HashSet::new();
+    let mut out = Vec::new();
+    let basket_products = basket.iter().map(|i| &i.product);
+    let watched = products.iter().filter(|p| {
+        let f = Folded::new(p);
+        selectors.iter().any(|s| check_ignoring_price(s, &f))
+    });
+    for p in basket_products.chain(watched) {
+        if let (Some(raw), Some(g14)) = (p.gtin.as_ref(), p.gtin14()) {
+            if seen.insert(g14) {
+                out.push(raw.clone());
+            }
+        }
+        if out.len() >= MAX_HISTORY_LOOKUPS {
+            break;
+        }
+    }
+    out
+}
+
 /// Merges facts-only records (Open Food Facts) into the products and basket
 /// items with the same GTIN.
 pub fn merge_facts_into(facts: &[Product], products: &mut [Product], basket: &mut [BasketItem]) {

@@ -7,6 +7,7 @@
 //! maps errors to exit codes).
 
 pub mod app;
+pub mod chart;
 pub mod cli;
 pub mod commands;
 pub mod engine;

@@ -170,6 +170,26 @@ pub fn pick_product(products: &[Product], color: bool) -> io::Result<Option<usiz
     }
 }
 
+/// Lets the shopper pick one of several lines; `None` when they pick none.
+pub fn pick_line(prompt: &str, items: &[String], color: bool) -> io::Result<Option<usize>> {
+    restore_cursor_on_interrupt();
+    let theme = if color {
+        ColorfulTheme::default()
+    } else {
+        plain_theme()
+    };
+    match dialoguer::Select::with_theme(&theme)
+        .with_prompt(prompt)
+        .items(items)
+        .default(0)
+        .interact_opt()
+    {
+        Ok(pick) => Ok(pick),
+        Err(dialoguer::Error::IO(e)) if e.kind() == io::ErrorKind::Interrupted => Ok(None),
+        Err(dialoguer::Error::IO(e)) => Err(e),
+    }
+}
+
 /// One line saying what a proposal does: `add 1 × Sun cream SPF 30 (4.50 GBP)`.
 pub fn headline(p: &Proposal) -> String {
     match p.action {

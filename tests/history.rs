@@ -425,3 +425,60 @@ add = { quantity = "up to 3" }
         "{again}"
     );
 }
+
+#[test]
+fn open_prices_fill_history_so_lowest_in_days_works_from_day_one() {
+    let env = TestEnv::new();
+    let server = TestServer::start();
+    // GR-1001's GTIN; Open Prices recorded 2.10, 1.85 and 2.20 GBP in the 30
+    // days before 2026-10-04 (and 2.49 EUR, another currency, ignored).
+    server.set(
+        "/api/v1/prices",
+        Reply::fixture("open-prices/own-prices-5012345001012.json"),
+    );
+    let shelf = |price: &str| {
+        json!({"products": [{"id": "D1", "gtin": "5012345001012", "name": "Divine Dark Chocolate 70%",
+                             "brand": "Divine", "price": price, "currency": "GBP", "availability": "in_stock"}]})
+    };
+    server.set(
+        "/shop.json",
+        Reply::json(serde_json::to_vec(&shelf("1.80")).expect("json")),
+    );
+    env.write_rules(&server.expand(
+        r#"
+[feeds.shop]
+kind = "json"
+url = "$SERVER/shop.json"
+
+[feeds.prices]
+kind = "open-prices"
+url = "$SERVER"
+
+[[rule]]
+name = "Chocolate at its 30-day low"
+match = { brand = "Divine", lowest_in_days = 30 }
+notify = true
+"#,
+    ));
+    let mut env = env;
+    env.set_now("2026-10-04T09:00:00Z");
+    let out = env.run(&["check", "--no-input", "--format", "json"]);
+    out.assert_ok();
+    assert_eq!(new_notifications(&out.json()), ["D1"], "{}", out.stdout);
+    assert!(server.hits("/api/v1/prices") >= 1);
+    let asked = server.last_url("/api/v1/prices").expect("asked");
+    assert!(asked.contains("product_code=5012345001012"), "{asked}");
+
+    // 1.90 is above the 1.85 recorded on 2026-09-25: not the lowest.
+    let env2 = TestEnv::new();
+    env2.write_rules(&env.read_rules());
+    server.set(
+        "/shop.json",
+        Reply::json(serde_json::to_vec(&shelf("1.90")).expect("json")),
+    );
+    let mut env2 = env2;
+    env2.set_now("2026-10-04T09:00:00Z");
+    let out = env2.run(&["check", "--no-input", "--format", "json"]);
+    out.assert_ok();
+    assert!(new_notifications(&out.json()).is_empty(), "{}", out.stdout);
+}

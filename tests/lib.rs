@@ -12,4 +12,5 @@ mod history;
 mod http_cache;
 mod interactive;
 mod notify;
+mod prices;
 mod real_feeds;

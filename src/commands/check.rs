@@ -100,6 +100,9 @@ pub fn run(ctx: &Context, args: &CheckArgs) -> CmdResult {
         .with_hint("check the feed URLs in the rules file and your connection, then run again"));
     }
     add_facts(ctx, &ruleset, &store, &mut gathered, args.offline)?;
+    if !args.dry_run {
+        import_price_history(ctx, &ruleset, &mut store, &mut gathered, args.offline)?;
+    }
     let mode = Mode::choose(ctx, args.no_input, args.yes, args.dry_run, args.format);
     let open = evaluate_and_decide(
         ctx,
@@ -220,6 +223,60 @@ pub fn add_facts(
                 .map(|w| format!("feed '{}': {w}", source.name)),
         );
         gathered.facts.extend(facts);
+    }
+    Ok(())
+}
+
+/// Fills the price history from history-only sources (Open Prices) for the
+/// GTINs of basket items and watched products, so `lowest_in_days` and
+/// `price_drop_pct` can work from the first day.
+pub fn import_price_history(
+    ctx: &Context,
+    ruleset: &RuleSet,
+    store: &mut Store,
+    gathered: &mut Gathered,
+    offline: bool,
+) -> CmdResult {
+    let sources: Vec<&feeds::FeedSource> = ruleset
+        .feeds
+        .iter()
+        .filter(|f| f.kind.fills_history_only())
+        .collect();
+    if sources.is_empty() {
+        return Ok(());
+    }
+    let basket = store.basket()?;
+    let gtins = engine::watched_gtins(ruleset, &basket, &gathered.products);
+    if gtins.is_empty() {
+        return Ok(());
+    }
+    let fetcher = Fetcher::new(FetchOptions {
+        cache_dir: Some(ctx.cache_dir.clone()),
+        offline,
+        now: ctx.now,
+        ..FetchOptions::default()
+    })
+    .map_err(|e| Failure::failed(format!("cannot set up HTTP: {e}")))?;
+    for source in sources {
+        let (observations, warnings) = feeds::open_prices::fetch_prices(
+            &fetcher,
+            &source.name,
+            &source.url,
+            &gtins,
+            feeds::open_prices::DEFAULT_CONCURRENCY,
+        );
+        let added = store.import_observations(&observations)?;
+        ctx.info(&format!(
+            "prices '{}': {added} new point{} for {} products",
+            source.name,
+            if added == 1 { "" } else { "s" },
+            gtins.len()
+        ));
+        gathered.warnings.extend(
+            warnings
+                .into_iter()
+                .map(|w| format!("feed '{}': {w}", source.name)),
+        );
     }
     Ok(())
 }

@@ -10,9 +10,20 @@ use crate::model::money;
 use crate::store::Store;
 use crate::ui;
 
-pub fn run(ctx: &Context, limit: usize, format: ListFormat) -> CmdResult {
+pub fn run(
+    ctx: &Context,
+    limit: usize,
+    format: ListFormat,
+    rule: Option<&str>,
+    product: Option<&str>,
+) -> CmdResult {
     let store = Store::open(&ctx.data_dir)?;
-    let records = store.history(limit)?;
+    let filtered = rule.is_some() || product.is_some();
+    let records = if filtered {
+        store.history_filtered(limit, rule, product)?
+    } else {
+        store.history(limit)?
+    };
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     match format {
@@ -55,7 +66,12 @@ pub fn run(ctx: &Context, limit: usize, format: ListFormat) -> CmdResult {
         }
         ListFormat::Table => {
             if records.is_empty() {
-                writeln!(out, "No decisions yet.").context("cannot write the history")?;
+                let none = if filtered {
+                    "No decisions match."
+                } else {
+                    "No decisions yet."
+                };
+                writeln!(out, "{none}").context("cannot write the history")?;
                 return Ok(());
             }
             let mut t = ui::new_table(ui::table_width());

@@ -9,5 +9,6 @@ pub mod history;
 pub mod init;
 pub mod list;
 pub mod notify;
+pub mod prices;
 pub mod review;
 pub mod rules;

@@ -2,7 +2,8 @@
 //!
 //! This module turns the bytes of a product feed (JSON, CSV, a product page,
 //! and merchant XML) into [`Product`]s, Open Food Facts answers into facts about
-//! the GTINs of those products, and an Open-Meteo answer into a [`Forecast`].
+//! the GTINs of those products, Open Prices answers into price history for them,
+//! and an Open-Meteo answer into a [`Forecast`].
 //! It knows nothing of rules: the engine folds over what comes out of here.
 //! Fetching goes through one [`Fetcher`], so timeouts, the size cap, retries and
 //! the HTTP cache live in one place.
@@ -27,6 +28,7 @@ mod record;
 pub mod price;
 
 pub mod open_meteo;
+pub mod open_prices;
 pub mod openfoodfacts;
 
 pub use fetch::{FetchOptions, Fetched, Fetcher};
@@ -39,11 +41,21 @@ pub enum FeedKind {
     Merchant,
     Page,
     OpenFoodFacts,
+    /// Price history for given GTINs from the Open Prices API; fills history, not
+    /// a catalog.
+    OpenPrices,
 }
 
 impl FeedKind {
     /// Every kind's name, in the order the docs list them (for "did you mean" hints).
-    pub const ALL: [&'static str; 5] = ["json", "csv", "merchant", "page", "openfoodfacts"];
+    pub const ALL: [&'static str; 6] = [
+        "json",
+        "csv",
+        "merchant",
+        "page",
+        "openfoodfacts",
+        "open-prices",
+    ];
 
     /// Reads a kind's name from the rules file (case-insensitive, trimmed).
     pub fn parse(s: &str) -> Option<FeedKind> {
@@ -53,13 +65,14 @@ impl FeedKind {
             "merchant" => Some(FeedKind::Merchant),
             "page" => Some(FeedKind::Page),
             "openfoodfacts" => Some(FeedKind::OpenFoodFacts),
+            "open-prices" => Some(FeedKind::OpenPrices),
             _ => None,
         }
     }
 
     /// Kinds that add price history for GTINs rather than list products.
     pub fn fills_history_only(self) -> bool {
-        false
+        self == FeedKind::OpenPrices
     }
 
     pub fn as_str(self) -> &'static str {
@@ -69,6 +82,7 @@ impl FeedKind {
             FeedKind::Merchant => "merchant",
             FeedKind::Page => "page",
             FeedKind::OpenFoodFacts => "openfoodfacts",
+            FeedKind::OpenPrices => "open-prices",
         }
     }
 }
@@ -237,6 +251,12 @@ pub enum FeedError {
         "an {0} feed supplies facts for products of other feeds; it is not fetched as a catalog"
     )]
     FactsOnly(FeedKind),
+    /// An `open-prices` feed named where a catalog is expected: it is asked per
+    /// GTIN by `open_prices::fetch_prices` and fills the price history.
+    #[error(
+        "an {0} feed fills the price history of products of other feeds; it is not fetched as a catalog"
+    )]
+    HistoryOnly(FeedKind),
     /// The service answered but refused the request (Open-Meteo's `"error": true`).
     #[error("the service refused the request: {0}")]
     Refused(String),
@@ -306,6 +326,7 @@ pub fn parse_products_at(
         }
         FeedKind::Page => return page::parse(source, bytes),
         kind @ FeedKind::OpenFoodFacts => return Err(FeedError::FactsOnly(kind)),
+        kind @ FeedKind::OpenPrices => return Err(FeedError::HistoryOnly(kind)),
     };
     Ok(FetchedFeed {
         source: source.clone(),
@@ -357,6 +378,9 @@ fn fetch_one(
     // Kinds we cannot parse are refused before spending a request.
     if source.kind == FeedKind::OpenFoodFacts {
         return Err(FeedError::FactsOnly(source.kind));
+    }
+    if source.kind == FeedKind::OpenPrices {
+        return Err(FeedError::HistoryOnly(source.kind));
     }
     if !matches!(
         source.kind,
@@ -528,6 +552,25 @@ mod tests {
         assert!(matches!(
             fetch_products(&fetcher, &sources, chrono::Utc::now())[0],
             Err(FeedError::FactsOnly(FeedKind::OpenFoodFacts))
+        ));
+    }
+
+    #[test]
+    fn open_prices_is_history_not_a_catalog() {
+        let err = parse_products(&source(FeedKind::OpenPrices), b"{}").expect_err("history only");
+        assert_eq!(
+            err.to_string(),
+            "an open-prices feed fills the price history of products of other feeds; \
+             it is not fetched as a catalog"
+        );
+        let sources = [FeedSource {
+            url: "http://127.0.0.1:9/never-asked".into(),
+            ..source(FeedKind::OpenPrices)
+        }];
+        let fetcher = Fetcher::new(FetchOptions::default()).expect("client builds");
+        assert!(matches!(
+            fetch_products(&fetcher, &sources, chrono::Utc::now())[0],
+            Err(FeedError::HistoryOnly(FeedKind::OpenPrices))
         ));
     }
 

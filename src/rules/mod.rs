@@ -38,11 +38,13 @@ impl RuleSet {
             .any(|r| r.enabled && r.when.as_ref().is_some_and(Condition::uses_weather))
     }
 
-    /// The feeds that list products (every kind but the facts-only ones).
+    /// The feeds that list products (every kind but the facts-only and the
+    /// history-only ones).
     pub fn catalog_feeds(&self) -> Vec<FeedSource> {
+        use crate::feeds::FeedKind;
         self.feeds
             .iter()
-            .filter(|f| f.kind != crate::feeds::FeedKind::OpenFoodFacts)
+            .filter(|f| !matches!(f.kind, FeedKind::OpenFoodFacts | FeedKind::OpenPrices))
             .cloned()
             .collect()
     }

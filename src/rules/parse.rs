@@ -542,6 +542,9 @@ impl Parser<'_> {
                 None if kind == Some(FeedKind::OpenFoodFacts) => {
                     Some(crate::feeds::openfoodfacts::DEFAULT_URL.to_string())
                 }
+                None if kind == Some(FeedKind::OpenPrices) => {
+                    Some(crate::feeds::open_prices::DEFAULT_URL.to_string())
+                }
                 None => {
                     self.error_hint(
                         fv.span(),

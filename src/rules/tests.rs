@@ -550,3 +550,14 @@ fn a_missing_file_is_said_once_and_known_as_missing() {
     // on a "caused by:" line.
     assert!(std::error::Error::source(&err).is_none());
 }
+
+#[test]
+fn open_prices_feed_needs_no_url_and_is_not_a_catalog() {
+    let text = format!("{HEAD}[feeds.prices]\nkind = \"open-prices\"\n");
+    let set = parse_str(Path::new("rules.toml"), &text).expect("valid");
+    let feed = set.feed("prices").expect("the feed is kept");
+    assert_eq!(feed.kind, crate::feeds::FeedKind::OpenPrices);
+    assert_eq!(feed.url, crate::feeds::open_prices::DEFAULT_URL);
+    let catalogs: Vec<String> = set.catalog_feeds().into_iter().map(|f| f.name).collect();
+    assert_eq!(catalogs, ["grocer"]);
+}
