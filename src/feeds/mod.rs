@@ -30,7 +30,7 @@ pub mod price;
 pub mod open_meteo;
 pub mod openfoodfacts;
 
-pub use fetch::{FetchOptions, Fetched, Fetcher};
+pub use fetch::{FetchOptions, Fetched, FetchedFile, Fetcher};
 
 /// The format of a product feed, as named by `kind` in the rules file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
