@@ -44,7 +44,15 @@ pub fn words(s: &str) -> Vec<String> {
 /// 64-bit FNV-1a: a small, stable hash for proposal ids (stable across builds and
 /// platforms, unlike `std`'s `DefaultHasher`).
 pub fn fnv1a64(bytes: &[u8]) -> u64 {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    fnv1a64_continue(FNV_OFFSET, bytes)
+}
+
+/// FNV-1a's starting value: `fnv1a64(b) == fnv1a64_continue(FNV_OFFSET, b)`.
+pub const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+
+/// Goes on hashing from `hash`, so a stream can be hashed chunk by chunk:
+/// `fnv1a64_continue(fnv1a64(a), b) == fnv1a64(a ++ b)`.
+pub fn fnv1a64_continue(mut hash: u64, bytes: &[u8]) -> u64 {
     for b in bytes {
         hash ^= u64::from(*b);
         hash = hash.wrapping_mul(0x0100_0000_01b3);

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::text::fnv1a64;
+use crate::text::{fnv1a64, fnv1a64_continue, FNV_OFFSET};
 
 /// What is known about a cached answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -96,6 +96,79 @@ impl Cache {
         write_atomic(&self.dir, &meta_path, &meta_json(&meta)?)
     }
 
+    /// The cached answer for `url` as a file, without reading it into memory: its
+    /// metadata and the body's path. The body is checked against its metadata as
+    /// [`Cache::load`] does (length, then the hash, read in chunks).
+    pub fn load_file(&self, url: &str) -> Option<(Meta, PathBuf)> {
+        let (body_path, meta_path) = self.paths(url);
+        let meta: Meta = serde_json::from_slice(&fs::read(meta_path).ok()?).ok()?;
+        if meta.url != url {
+            return None;
+        }
+        let file = fs::File::open(&body_path).ok()?;
+        if file.metadata().ok()?.len() != meta.body_len {
+            return None;
+        }
+        let mut hasher = HashingWriter::new(io::sink());
+        io::copy(
+            &mut io::BufReader::with_capacity(256 * 1024, file),
+            &mut hasher,
+        )
+        .ok()?;
+        if meta.body_fnv != format!("{:016x}", hasher.hash) {
+            return None;
+        }
+        Some((meta, body_path))
+    }
+
+    /// A new empty file in the cache directory to stream a body into, to be
+    /// handed to [`Cache::store_file`]. Deleted if dropped before.
+    pub fn temp_file(&self) -> io::Result<tempfile::NamedTempFile> {
+        self.ensure_dir()?;
+        tempfile::Builder::new()
+            .prefix(".tmp-")
+            .tempfile_in(&self.dir)
+    }
+
+    /// Stores a body already streamed into `body` (from [`Cache::temp_file`]),
+    /// with its length and hash, by renaming it into place: the body is never
+    /// copied. On failure the body comes back as a temporary path, still
+    /// readable for this run and deleted when dropped.
+    pub fn store_file(
+        &self,
+        meta: &Meta,
+        body: tempfile::NamedTempFile,
+        len: u64,
+        hash: u64,
+    ) -> Result<PathBuf, StoreFailed> {
+        let (body_path, meta_path) = self.paths(&meta.url);
+        let meta = Meta {
+            body_len: len,
+            body_fnv: format!("{hash:016x}"),
+            ..meta.clone()
+        };
+        let failed = |error, file: tempfile::NamedTempFile| StoreFailed {
+            error,
+            path: file.path().to_path_buf(),
+            temp: Some(file.into_temp_path()),
+        };
+        if let Err(e) = body.as_file().sync_all() {
+            return Err(failed(e, body));
+        }
+        body.persist(&body_path)
+            .map_err(|e| failed(e.error, e.file))?;
+        match meta_json(&meta).and_then(|json| write_atomic(&self.dir, &meta_path, &json)) {
+            Ok(()) => Ok(body_path),
+            // The body is in place but nothing vouches for it: it will not be
+            // served from the cache again, and this run reads it and drops it.
+            Err(error) => Err(StoreFailed {
+                error,
+                temp: tempfile::TempPath::try_from_path(&body_path).ok(),
+                path: body_path,
+            }),
+        }
+    }
+
     /// Rewrites only the metadata (a 304 confirmed the body).
     pub fn update_meta(&self, meta: &Meta) -> io::Result<()> {
         self.ensure_dir()?;
@@ -117,6 +190,50 @@ impl Cache {
             builder.mode(0o700);
         }
         builder.create(&self.dir)
+    }
+}
+
+/// Why a streamed body could not be stored, and where it is meanwhile: `temp`
+/// deletes it when dropped (when the path could be taken over).
+#[derive(Debug)]
+pub struct StoreFailed {
+    pub error: io::Error,
+    pub path: PathBuf,
+    pub temp: Option<tempfile::TempPath>,
+}
+
+/// A writer that passes bytes on and keeps their FNV-1a hash and count, so a body
+/// streamed to disk is hashed on the way and never read twice.
+pub struct HashingWriter<W> {
+    inner: W,
+    pub hash: u64,
+    pub len: u64,
+}
+
+impl<W: Write> HashingWriter<W> {
+    pub fn new(inner: W) -> Self {
+        HashingWriter {
+            inner,
+            hash: FNV_OFFSET,
+            len: 0,
+        }
+    }
+
+    pub fn into_inner(self) -> W {
+        self.inner
+    }
+}
+
+impl<W: Write> Write for HashingWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hash = fnv1a64_continue(self.hash, &buf[..n]);
+        self.len += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
     }
 }
 

@@ -7,19 +7,34 @@
 //! and counted as `line N: ...`; a missing `name` or `id`/`gtin` column fails the
 //! feed, since no row could be used.
 
+use std::io::BufRead;
+
 use serde_json::{Map, Value};
 
 use crate::model::Product;
 
 use super::record::product_from_record;
-use super::{checked_body, FeedError, FeedReport, FeedSource};
+use super::{checked_reader, read_error, FeedError, FeedReport, FeedSource};
 
-/// Parses a CSV feed into products and the report of what was skipped.
+/// Parses a CSV feed held in memory into products and the report of what was
+/// skipped: [`parse_reader`] over the bytes, collecting what it hands over.
 pub(crate) fn parse(
     source: &FeedSource,
     bytes: &[u8],
 ) -> Result<(Vec<Product>, FeedReport), FeedError> {
-    let body = checked_body(bytes, "CSV")?;
+    let mut products = Vec::new();
+    let report = parse_reader(source, bytes, &mut |p| products.push(p))?;
+    Ok((products, report))
+}
+
+/// Parses a CSV feed from `reader`, handing each product to `sink` as soon as its
+/// row is read: one row in memory at a time.
+pub(crate) fn parse_reader<R: BufRead>(
+    source: &FeedSource,
+    reader: R,
+    sink: &mut dyn FnMut(Product),
+) -> Result<FeedReport, FeedError> {
+    let body = checked_reader(source, reader, "CSV")?.reader;
     let mut reader = ::csv::ReaderBuilder::new()
         .has_headers(true)
         // Strict field counts: a short or long row is a broken record, and
@@ -28,7 +43,7 @@ pub(crate) fn parse(
         .from_reader(body);
     let columns: Vec<String> = reader
         .headers()
-        .map_err(|e| FeedError::Csv(e.to_string()))?
+        .map_err(|e| csv_error(source, &e))?
         .iter()
         .map(|h| h.trim().to_ascii_lowercase())
         .collect();
@@ -40,17 +55,21 @@ pub(crate) fn parse(
     }
 
     let mut report = FeedReport::new(&source.name);
-    let mut products = Vec::new();
-    for row in reader.records() {
-        let row = match row {
-            Ok(row) => row,
+    let mut kept = 0usize;
+    let mut row = ::csv::StringRecord::new();
+    // One map, emptied per row: the column names are cloned once per row that
+    // has the cell, but the map's own allocation is reused.
+    let mut record = Map::new();
+    loop {
+        match reader.read_record(&mut row) {
+            Ok(false) => break,
+            Ok(true) => {}
             Err(e) => {
-                report.skip(row_problem(&e)?);
+                report.skip(row_problem(source, &e)?);
                 continue;
             }
-        };
-        let at = line_label(row.position().map(|p| p.line()));
-        let mut record = Map::new();
+        }
+        record.clear();
         for (column, cell) in columns.iter().zip(row.iter()) {
             let cell = cell.trim();
             // An empty cell is an absent field (unknown), not an empty value.
@@ -61,24 +80,35 @@ pub(crate) fn parse(
         match product_from_record(source, &record) {
             Ok(product) => {
                 report.kept();
-                products.push(product);
+                kept += 1;
+                sink(product);
             }
-            Err(problem) => report.skip(format!("{at}: {problem}")),
+            Err(problem) => report.skip(format!(
+                "{}: {problem}",
+                line_label(row.position().map(|p| p.line()))
+            )),
         }
     }
-    if products.is_empty() {
+    if kept == 0 {
         if let Some(first) = report.problems.first() {
             return Err(FeedError::NoValidRecords {
                 first_problem: first.clone(),
             });
         }
     }
-    Ok((products, report))
+    Ok(report)
+}
+
+fn csv_error(source: &FeedSource, e: &::csv::Error) -> FeedError {
+    match e.kind() {
+        ::csv::ErrorKind::Io(io) => read_error(source, io),
+        _ => FeedError::Csv(e.to_string()),
+    }
 }
 
 /// The reason a row could not be read, or a feed error for failures that are not
-/// about one row (reading from a byte slice cannot fail with I/O, but say so).
-fn row_problem(e: &::csv::Error) -> Result<String, FeedError> {
+/// about one row (the stream could not be read).
+fn row_problem(source: &FeedSource, e: &::csv::Error) -> Result<String, FeedError> {
     match e.kind() {
         ::csv::ErrorKind::UnequalLengths {
             pos,
@@ -92,7 +122,7 @@ fn row_problem(e: &::csv::Error) -> Result<String, FeedError> {
             "{}: not valid UTF-8",
             line_label(pos.as_ref().map(|p| p.line()))
         )),
-        _ => Err(FeedError::Csv(e.to_string())),
+        _ => Err(csv_error(source, e)),
     }
 }
 
@@ -215,5 +245,31 @@ ID, Name ,price,categories,contains,free_from,allergens,labels
             err("id,name,price\n1,Tea,abc\n"),
             "no valid records: line 2: price \"abc\" is not a number"
         );
+    }
+
+    #[test]
+    fn a_trickling_stream_reads_like_the_whole_body() {
+        let bodies = [
+            "\u{feff}id,name,price\r\n1,Tea,2\r\n2,Jam\r\n3,Gum,abc\n",
+            "\n\nid,name\n1,Tea\n",
+            "id,title\n1,Tea\n",
+            "\u{feff}",
+            "\u{feff} <html>",
+        ];
+        for body in bodies {
+            let whole = format!(
+                "{:?}",
+                parse(&source(), body.as_bytes()).map(|(p, r)| (p, r.problems))
+            );
+            let mut products = Vec::new();
+            let tiny = std::io::BufReader::with_capacity(1, body.as_bytes());
+            let streamed = format!(
+                "{:?}",
+                parse_reader(&source(), tiny, &mut |p| products.push(p))
+                    .map(|r| (std::mem::take(&mut products), r.problems))
+            );
+            assert_eq!(streamed, whole, "{body:?}");
+        }
+        assert_eq!(err("\u{feff}"), "empty response");
     }
 }

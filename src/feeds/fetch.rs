@@ -15,7 +15,7 @@
 //!   warning saying how old it is.
 
 use std::fs::File;
-use std::io::{self, Read};
+use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -23,7 +23,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use reqwest::header::{self, HeaderMap};
 use reqwest::StatusCode;
 
-use super::cache::{Cache, Entry, Meta};
+use super::cache::{Cache, Entry, HashingWriter, Meta};
 use super::FeedError;
 
 /// How the fetcher behaves; `Default` is a sensible client without a cache.
@@ -33,8 +33,15 @@ pub struct FetchOptions {
     pub connect_timeout: Duration,
     /// Time allowed for the whole request, body included.
     pub timeout: Duration,
-    /// Largest body accepted; larger answers are refused, not truncated.
+    /// Largest body accepted into memory ([`Fetcher::get`]); larger answers are
+    /// refused, not truncated.
     pub max_bytes: u64,
+    /// Largest body streamed to a file ([`Fetcher::get_file`]): a whole shop's
+    /// catalog, never held in memory, so the cap only guards the disk.
+    pub max_file_bytes: u64,
+    /// Time allowed for a request streamed to a file, body included: a catalog
+    /// of hundreds of megabytes takes longer than an API answer.
+    pub file_timeout: Duration,
     pub user_agent: String,
     /// Where HTTP answers are cached (under `http/`); `None` caches nothing.
     pub cache_dir: Option<PathBuf>,
@@ -61,6 +68,8 @@ impl Default for FetchOptions {
             connect_timeout: Duration::from_secs(10),
             timeout: Duration::from_secs(30),
             max_bytes: 64 * 1024 * 1024,
+            max_file_bytes: 4 * 1024 * 1024 * 1024,
+            file_timeout: Duration::from_secs(600),
             user_agent: concat!(
                 "basket/",
                 env!("CARGO_PKG_VERSION"),
@@ -102,6 +111,47 @@ impl Fetched {
     }
 }
 
+/// A body on disk, and how it was obtained: what [`Fetcher::get_file`] gives, so
+/// a feed of any size is parsed from a file instead of from memory.
+#[derive(Debug)]
+pub struct FetchedFile {
+    /// The body: the cache's copy, the local file itself, or a temporary file.
+    pub path: PathBuf,
+    /// As in [`Fetched::warning`].
+    pub warning: Option<String>,
+    /// As in [`Fetched::from_cache`].
+    pub from_cache: bool,
+    /// A temporary body (no cache, or the cache could not take it) is deleted
+    /// when this is dropped.
+    _temp: Option<tempfile::TempPath>,
+}
+
+impl FetchedFile {
+    fn at(path: PathBuf, warning: Option<String>, from_cache: bool) -> FetchedFile {
+        FetchedFile {
+            path,
+            warning,
+            from_cache,
+            _temp: None,
+        }
+    }
+
+    /// Opens the body for reading, with a buffer sized for parsing.
+    pub fn open(&self) -> io::Result<io::BufReader<File>> {
+        Ok(io::BufReader::with_capacity(
+            256 * 1024,
+            File::open(&self.path)?,
+        ))
+    }
+}
+
+/// A body being streamed to disk: the file, its length and its hash.
+struct Streamed {
+    file: tempfile::NamedTempFile,
+    len: u64,
+    hash: u64,
+}
+
 /// Fetches feed bodies. Share one per run: the client pools connections, and it is
 /// `Sync`, so the feed threads use it together.
 #[derive(Debug)]
@@ -128,10 +178,11 @@ fn not_found(url: &str) -> FeedError {
     }
 }
 
-/// What one HTTP request ended in, when it did not fail.
-enum Answer {
+/// What one HTTP request ended in, when it did not fail: a body read into `B`
+/// (a `Vec` for [`Fetcher::get`], a file for [`Fetcher::get_file`]).
+enum Answer<B> {
     Body {
-        bytes: Vec<u8>,
+        bytes: B,
         status: u16,
         etag: Option<String>,
         last_modified: Option<String>,
@@ -206,6 +257,193 @@ impl Fetcher {
         self.get_inner(url, Some(fresh_for))
     }
 
+    /// The body at `url` as a file, streamed to disk and never held in memory:
+    /// `http(s)://` into the cache (or a temporary file without one), with the
+    /// same revalidation, retries and stale-copy fallback as [`Fetcher::get`];
+    /// `file://` and plain paths are the file itself, not copied. Bodies over
+    /// `max_file_bytes` are refused.
+    pub fn get_file(&self, url: &str) -> Result<FetchedFile, FeedError> {
+        match url.split_once("://") {
+            Some((scheme, _))
+                if scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https") =>
+            {
+                self.get_http_file(url)
+            }
+            Some((scheme, _)) if scheme.eq_ignore_ascii_case("file") => {
+                let path = reqwest::Url::parse(url)
+                    .ok()
+                    .and_then(|u| u.to_file_path().ok())
+                    .ok_or_else(|| FeedError::Read {
+                        path: url.to_string(),
+                        reason: "not a local file URL".to_string(),
+                    })?;
+                self.local_file(path)
+            }
+            Some((scheme, _)) if is_scheme(scheme) => Err(FeedError::UnsupportedScheme {
+                scheme: scheme.to_string(),
+                url: url.to_string(),
+            }),
+            _ => self.local_file(PathBuf::from(url)),
+        }
+    }
+
+    /// A local feed: checked to be a readable file within the cap, then used as is.
+    fn local_file(&self, path: PathBuf) -> Result<FetchedFile, FeedError> {
+        let read_error = |e: &io::Error| FeedError::Read {
+            path: path.display().to_string(),
+            reason: io_reason(e),
+        };
+        let file = File::open(&path).map_err(|e| read_error(&e))?;
+        let meta = file.metadata().map_err(|e| read_error(&e))?;
+        if meta.is_dir() {
+            return Err(read_error(&io::Error::other("it is a directory")));
+        }
+        if meta.len() > self.opts.max_file_bytes {
+            return Err(FeedError::TooLarge {
+                limit: self.opts.max_file_bytes,
+            });
+        }
+        Ok(FetchedFile::at(path, None, false))
+    }
+
+    fn get_http_file(&self, url: &str) -> Result<FetchedFile, FeedError> {
+        let cached = self.cache.as_ref().and_then(|c| c.load_file(url));
+        if self.opts.offline {
+            return match cached {
+                Some((meta, path)) => Ok(FetchedFile::at(
+                    path,
+                    Some(format!(
+                        "offline: used the cached copy from {}",
+                        self.age(meta.fetched_at)
+                    )),
+                    true,
+                )),
+                None => Err(FeedError::NotCached {
+                    url: url.to_string(),
+                }),
+            };
+        }
+        let to_disk = Body {
+            limit: self.opts.max_file_bytes,
+            timeout: Some(self.opts.file_timeout),
+            read: &|response| self.stream_to_file(response),
+        };
+        let result = self.request_with_retries(url, cached.as_ref().map(|(m, _)| m), &to_disk);
+        match (result, cached) {
+            (
+                Ok(Answer::Body {
+                    bytes: streamed,
+                    status,
+                    etag,
+                    last_modified,
+                }),
+                _,
+            ) => {
+                let Some(cache) = &self.cache else {
+                    let temp = streamed.file.into_temp_path();
+                    return Ok(FetchedFile {
+                        path: temp.to_path_buf(),
+                        warning: None,
+                        from_cache: false,
+                        _temp: Some(temp),
+                    });
+                };
+                let meta = Meta {
+                    url: url.to_string(),
+                    etag,
+                    last_modified,
+                    fetched_at: self.opts.now,
+                    status,
+                    body_len: 0,
+                    body_fnv: String::new(),
+                };
+                match cache.store_file(&meta, streamed.file, streamed.len, streamed.hash) {
+                    Ok(path) => Ok(FetchedFile::at(path, None, false)),
+                    Err(failed) => Ok(FetchedFile {
+                        path: failed.path,
+                        warning: Some(self.cache_write_warning(cache, &failed.error)),
+                        from_cache: false,
+                        _temp: failed.temp,
+                    }),
+                }
+            }
+            (
+                Ok(Answer::NotModified {
+                    etag,
+                    last_modified,
+                }),
+                Some((old, path)),
+            ) => {
+                let meta = Meta {
+                    etag: etag.or(old.etag),
+                    last_modified: last_modified.or(old.last_modified),
+                    fetched_at: self.opts.now,
+                    ..old
+                };
+                let warning = self.cache.as_ref().and_then(|cache| {
+                    cache
+                        .update_meta(&meta)
+                        .err()
+                        .map(|e| self.cache_write_warning(cache, &e))
+                });
+                Ok(FetchedFile::at(path, warning, true))
+            }
+            (Ok(Answer::NotModified { .. }), None) => Err(FeedError::Http {
+                status: 304,
+                reason: Some("Not Modified".to_string()),
+                url: url.to_string(),
+                detail: Some("but nothing was cached".to_string()),
+            }),
+            (Err(error), Some((meta, path))) => Ok(FetchedFile::at(
+                path,
+                Some(format!(
+                    "{}, used the cached copy from {}",
+                    brief(&error),
+                    self.age(meta.fetched_at)
+                )),
+                true,
+            )),
+            (Err(error), None) => Err(error),
+        }
+    }
+
+    /// Copies a body to a new temporary file (in the cache directory when there
+    /// is one, so it can be renamed into place), hashing it on the way, within
+    /// `max_file_bytes`.
+    fn stream_to_file(&self, response: reqwest::blocking::Response) -> Result<Streamed, ReadError> {
+        let file = match &self.cache {
+            Some(cache) => cache.temp_file(),
+            None => tempfile::Builder::new().prefix("basket-").tempfile(),
+        }
+        .map_err(ReadError::Write)?;
+        let mut out = HashingWriter::new(io::BufWriter::with_capacity(256 * 1024, file));
+        let limit = self.opts.max_file_bytes;
+        let mut body = response.take(limit.saturating_add(1));
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            let n = match body.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(ReadError::Io(e)),
+            };
+            out.write_all(&buf[..n]).map_err(ReadError::Write)?;
+            if out.len > limit {
+                return Err(ReadError::TooLarge);
+            }
+        }
+        let (hash, len) = (out.hash, out.len);
+        let file = out
+            .into_inner()
+            .into_inner()
+            .map_err(|e| ReadError::Write(e.into_error()))?;
+        Ok(Streamed { file, len, hash })
+    }
+
+    fn age(&self, fetched_at: DateTime<Utc>) -> String {
+        ago(self.opts.now.signed_duration_since(fetched_at))
+    }
+
     fn get_inner(&self, url: &str, fresh_for: Option<Duration>) -> Result<Fetched, FeedError> {
         match url.split_once("://") {
             Some((scheme, _))
@@ -221,13 +459,13 @@ impl Fetcher {
                         path: url.to_string(),
                         reason: "not a local file URL".to_string(),
                     })?;
-                self.get_file(&path).map(Fetched::fresh)
+                self.read_file(&path).map(Fetched::fresh)
             }
             Some((scheme, _)) if is_scheme(scheme) => Err(FeedError::UnsupportedScheme {
                 scheme: scheme.to_string(),
                 url: url.to_string(),
             }),
-            _ => self.get_file(Path::new(url)).map(Fetched::fresh),
+            _ => self.read_file(Path::new(url)).map(Fetched::fresh),
         }
     }
 
@@ -269,7 +507,12 @@ impl Fetcher {
                 }),
             };
         }
-        let result = self.request_with_retries(url, cached.as_ref().map(|e| &e.meta));
+        let memory = Body {
+            limit: self.opts.max_bytes,
+            timeout: None,
+            read: &|response| self.read_capped(response),
+        };
+        let result = self.request_with_retries(url, cached.as_ref().map(|e| &e.meta), &memory);
         match (result, cached) {
             (
                 Ok(Answer::Body {
@@ -379,10 +622,15 @@ impl Fetcher {
 
     /// One request, then as many retries as allowed while the failure is
     /// transient.
-    fn request_with_retries(&self, url: &str, cached: Option<&Meta>) -> Result<Answer, FeedError> {
+    fn request_with_retries<B>(
+        &self,
+        url: &str,
+        cached: Option<&Meta>,
+        body: &Body<'_, B>,
+    ) -> Result<Answer<B>, FeedError> {
         let mut attempt: u32 = 0;
         loop {
-            let failed = match self.request(url, cached) {
+            let failed = match self.request(url, cached, body) {
                 Ok(answer) => return Ok(answer),
                 Err(failed) => failed,
             };
@@ -400,8 +648,16 @@ impl Fetcher {
     }
 
     /// One request: conditional when a copy is cached.
-    fn request(&self, url: &str, cached: Option<&Meta>) -> Result<Answer, Failed> {
+    fn request<B>(
+        &self,
+        url: &str,
+        cached: Option<&Meta>,
+        body: &Body<'_, B>,
+    ) -> Result<Answer<B>, Failed> {
         let mut request = self.client.get(url);
+        if let Some(timeout) = body.timeout {
+            request = request.timeout(timeout);
+        }
         if let Some(meta) = cached {
             if let Some(etag) = &meta.etag {
                 request = request.header(header::IF_NONE_MATCH, etag);
@@ -437,18 +693,19 @@ impl Fetcher {
         // Refuse early when the server says it is too big; otherwise count.
         if response
             .content_length()
-            .is_some_and(|len| len > self.opts.max_bytes)
+            .is_some_and(|len| len > body.limit)
         {
-            return Err(Failed::fatal(FeedError::TooLarge {
-                limit: self.opts.max_bytes,
-            }));
+            return Err(Failed::fatal(FeedError::TooLarge { limit: body.limit }));
         }
-        let bytes = self.read_capped(response).map_err(|e| match e {
-            ReadError::TooLarge => Failed::fatal(FeedError::TooLarge {
-                limit: self.opts.max_bytes,
-            }),
+        let bytes = (body.read)(response).map_err(|e| match e {
+            ReadError::TooLarge => Failed::fatal(FeedError::TooLarge { limit: body.limit }),
             ReadError::Io(e) if is_timeout(&e) => Failed::transient(FeedError::Timeout {
-                after: self.opts.timeout,
+                after: body.timeout.unwrap_or(self.opts.timeout),
+            }),
+            // Not the connection: the disk (full, or the cache not writable).
+            ReadError::Write(e) => Failed::fatal(FeedError::Read {
+                path: "the downloaded body".to_string(),
+                reason: io_reason(&e),
             }),
             // The connection broke mid-body: another try may well get it all.
             ReadError::Io(e) => Failed::transient(FeedError::Request {
@@ -464,7 +721,7 @@ impl Fetcher {
         })
     }
 
-    fn get_file(&self, path: &Path) -> Result<Vec<u8>, FeedError> {
+    fn read_file(&self, path: &Path) -> Result<Vec<u8>, FeedError> {
         let read_error = |e: &io::Error| FeedError::Read {
             path: path.display().to_string(),
             reason: io_reason(e),
@@ -474,7 +731,7 @@ impl Fetcher {
             ReadError::TooLarge => FeedError::TooLarge {
                 limit: self.opts.max_bytes,
             },
-            ReadError::Io(e) => read_error(&e),
+            ReadError::Io(e) | ReadError::Write(e) => read_error(&e),
         })
     }
 
@@ -523,7 +780,18 @@ impl Fetcher {
 
 enum ReadError {
     TooLarge,
+    /// Reading the body failed.
     Io(io::Error),
+    /// Writing it down failed.
+    Write(io::Error),
+}
+
+/// How a request's body is taken: its cap, its own timeout (else the client's),
+/// and what reads it.
+struct Body<'r, B> {
+    limit: u64,
+    timeout: Option<Duration>,
+    read: &'r dyn Fn(reqwest::blocking::Response) -> Result<B, ReadError>,
 }
 
 /// The wait before retry number `attempt + 1`: `base * 2^attempt`, times a random
@@ -1434,5 +1702,178 @@ mod tests {
     fn io_reasons_drop_the_os_error_number() {
         let e = io::Error::from_raw_os_error(2);
         assert_eq!(io_reason(&e), "No such file or directory");
+    }
+
+    fn file_fetcher(cache: Option<&Path>, now: &str, max_file_bytes: u64) -> Fetcher {
+        fetcher_with(FetchOptions {
+            max_file_bytes,
+            // get_file has its own cap: the in-memory one must not apply.
+            max_bytes: 1,
+            ..opts(cache, now)
+        })
+    }
+
+    fn names_in(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .map(|entries| {
+                entries
+                    .flatten()
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn get_file_streams_into_the_cache_and_revalidates() {
+        let cache = tempfile::tempdir().expect("temp dir");
+        let server = Server::start();
+        let body = b"id,name\n1,Tea\n".repeat(1000);
+        server.script(
+            "/big.csv",
+            vec![
+                Reply::ok(&body).header("ETag", "\"v1\"").chunked(),
+                Reply::status(304, b"").header("ETag", "\"v1\""),
+            ],
+        );
+        let url = server.url("/big.csv");
+        let first = file_fetcher(Some(cache.path()), T0, 1 << 20)
+            .get_file(&url)
+            .expect("200");
+        assert!(!first.from_cache && first.warning.is_none());
+        assert!(first.path.starts_with(cache.path()), "{:?}", first.path);
+        assert_eq!(std::fs::read(&first.path).expect("body"), body);
+        let http = cache.path().join("http");
+        assert_eq!(names_in(&http).len(), 2, "body and metadata, no temp file");
+
+        // The copy is the one `get` would serve: same cache, same format.
+        let from_get = fetcher_with(FetchOptions {
+            offline: true,
+            ..opts(Some(cache.path()), T0)
+        })
+        .get(&url)
+        .expect("cached");
+        assert_eq!(from_get.bytes, body);
+
+        let second = file_fetcher(Some(cache.path()), "2026-10-03T11:00:00Z", 1 << 20)
+            .get_file(&url)
+            .expect("304");
+        assert!(second.from_cache && second.warning.is_none());
+        assert_eq!(second.path, first.path);
+        assert_eq!(
+            server.header("/big.csv", 1, "If-None-Match").as_deref(),
+            Some("\"v1\"")
+        );
+        let offline = fetcher_with(FetchOptions {
+            offline: true,
+            ..opts(Some(cache.path()), "2026-10-03T11:05:00Z")
+        })
+        .get_file(&url)
+        .expect("offline copy");
+        assert_eq!(
+            offline.warning.as_deref(),
+            Some("offline: used the cached copy from 5 minutes ago")
+        );
+    }
+
+    #[test]
+    fn get_file_without_a_cache_uses_a_temporary_file_deleted_after_use() {
+        let server = Server::start();
+        server.script("/cat.json", vec![Reply::ok(b"[1]")]);
+        let got = file_fetcher(None, T0, 1024)
+            .get_file(&server.url("/cat.json"))
+            .expect("200");
+        let path = got.path.clone();
+        assert_eq!(std::fs::read(&path).expect("body"), b"[1]");
+        drop(got);
+        assert!(
+            !path.exists(),
+            "the temporary body is deleted with its handle"
+        );
+    }
+
+    #[test]
+    fn get_file_enforces_its_cap_without_a_length_and_leaves_nothing_behind() {
+        let cache = tempfile::tempdir().expect("temp dir");
+        let server = Server::start();
+        server.script("/huge", vec![Reply::ok(&[b'x'; 5000]).chunked()]);
+        server.script("/said", vec![Reply::ok(&[b'x'; 5000])]);
+        let f = file_fetcher(Some(cache.path()), T0, 4096);
+        for path in ["/huge", "/said"] {
+            let err = f.get_file(&server.url(path)).expect_err("over the cap");
+            assert_eq!(err.to_string(), "response larger than the 4 KiB limit");
+        }
+        assert!(names_in(&cache.path().join("http")).is_empty());
+    }
+
+    #[test]
+    fn get_file_falls_back_to_the_stale_copy_after_retries() {
+        let cache = tempfile::tempdir().expect("temp dir");
+        let server = Server::start();
+        server.script(
+            "/cat.json",
+            vec![Reply::ok(b"[1]"), Reply::status(503, b"down")],
+        );
+        let url = server.url("/cat.json");
+        file_fetcher(Some(cache.path()), T0, 1024)
+            .get_file(&url)
+            .expect("200");
+        let got = fetcher_with(FetchOptions {
+            retries: 1,
+            ..opts(Some(cache.path()), "2026-10-03T11:00:00Z")
+        })
+        .get_file(&url)
+        .expect("stale copy");
+        assert!(got.from_cache);
+        assert_eq!(std::fs::read(&got.path).expect("body"), b"[1]");
+        assert_eq!(
+            got.warning.as_deref(),
+            Some("HTTP 503 Service Unavailable, used the cached copy from 2 hours ago")
+        );
+        assert_eq!(server.hits("/cat.json"), 1 + 2);
+        let err = fetcher_with(FetchOptions {
+            retries: 0,
+            ..opts(None, T0)
+        })
+        .get_file(&url)
+        .expect_err("no copy");
+        assert!(matches!(err, FeedError::Http { status: 503, .. }), "{err}");
+    }
+
+    #[test]
+    fn get_file_gives_local_files_as_they_are() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("cat alog.csv");
+        std::fs::write(&path, b"id,name\n1,Tea\n").expect("write fixture");
+        let cache = dir.path().join("cache");
+        let f = file_fetcher(Some(&cache), T0, 1024);
+        let plain = f
+            .get_file(path.to_str().expect("UTF-8"))
+            .expect("plain path");
+        assert_eq!(
+            (plain.path.as_path(), plain.from_cache),
+            (path.as_path(), false)
+        );
+        let url = reqwest::Url::from_file_path(&path).expect("absolute path");
+        assert_eq!(f.get_file(url.as_str()).expect("file URL").path, path);
+        assert!(!cache.exists(), "local files are never copied");
+        let missing = dir.path().join("missing.csv");
+        let err = f
+            .get_file(missing.to_str().expect("UTF-8"))
+            .expect_err("missing");
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "cannot read {}: No such file or directory",
+                missing.display()
+            )
+        );
+        let err = file_fetcher(None, T0, 4)
+            .get_file(path.to_str().expect("UTF-8"))
+            .expect_err("over the cap");
+        assert_eq!(err.to_string(), "response larger than the 4 bytes limit");
+        assert!(f.get_file("ftp://example.com/x").is_err());
     }
 }

@@ -13,6 +13,7 @@
 //! warning naming the feed while the other feeds carry on.
 
 use std::fmt;
+use std::io::{self, Read};
 use std::time::Duration;
 
 use crate::model::Product;
@@ -31,7 +32,7 @@ pub mod open_meteo;
 pub mod open_prices;
 pub mod openfoodfacts;
 
-pub use fetch::{FetchOptions, Fetched, Fetcher};
+pub use fetch::{FetchOptions, Fetched, FetchedFile, Fetcher};
 
 /// The format of a product feed, as named by `kind` in the rules file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -318,8 +319,6 @@ pub fn parse_products_at(
         FeedKind::Json => json::parse(source, bytes)?,
         FeedKind::Csv => csv::parse(source, bytes)?,
         FeedKind::Merchant => {
-            // Bytes are in memory already (the fetcher caps their size); the
-            // parser itself streams, so a later streaming fetch can feed it directly.
             let mut products = Vec::new();
             let report = merchant::parse(source, bytes, now, &mut |p| products.push(p))?;
             (products, report)
@@ -334,6 +333,48 @@ pub fn parse_products_at(
         report,
         warning: None,
     })
+}
+
+/// The largest product page read: a page is read whole (it holds one product),
+/// so it keeps the cap that whole bodies had before feeds were streamed.
+pub const MAX_PAGE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Parses a feed from `reader` by its kind, handing each product to `sink` as soon
+/// as it is read, so a feed of any size needs the memory of one record (plus what
+/// the sink keeps). `now` decides a merchant feed's sale dates.
+///
+/// JSON, CSV and merchant feeds are streamed; a product page is read whole (it
+/// is one small page, refused over [`MAX_PAGE_BYTES`]). On an `Err` the sink may
+/// already have received the products read before a break (a truncated JSON
+/// list): a caller folding over the stream treats the feed as failed all the same.
+pub fn parse_stream(
+    source: &FeedSource,
+    reader: impl io::BufRead,
+    now: chrono::DateTime<chrono::Utc>,
+    sink: &mut dyn FnMut(Product),
+) -> Result<FeedReport, FeedError> {
+    match source.kind {
+        FeedKind::Json => json::parse_reader(source, reader, sink),
+        FeedKind::Csv => csv::parse_reader(source, reader, sink),
+        FeedKind::Merchant => merchant::parse(source, reader, now, sink),
+        FeedKind::Page => {
+            let mut bytes = Vec::new();
+            reader
+                .take(MAX_PAGE_BYTES + 1)
+                .read_to_end(&mut bytes)
+                .map_err(|e| read_error(source, &e))?;
+            if bytes.len() as u64 > MAX_PAGE_BYTES {
+                return Err(FeedError::TooLarge {
+                    limit: MAX_PAGE_BYTES,
+                });
+            }
+            let feed = page::parse(source, &bytes)?;
+            feed.products.into_iter().for_each(&mut *sink);
+            Ok(feed.report)
+        }
+        kind @ FeedKind::OpenFoodFacts => Err(FeedError::FactsOnly(kind)),
+        kind @ FeedKind::OpenPrices => Err(FeedError::HistoryOnly(kind)),
+    }
 }
 
 /// Fetches and parses every feed at once, one thread each, so a slow feed costs its
@@ -423,6 +464,102 @@ impl Progress {
 /// Drops a UTF-8 byte order mark: spreadsheet exports often start with one.
 fn strip_bom(bytes: &[u8]) -> &[u8] {
     bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)
+}
+
+/// A streamed body after the checks of [`checked_body`]: the BOM dropped, the
+/// leading whitespace put back in front (so parsers' line numbers and columns
+/// match the file), and the first real byte.
+pub(crate) struct Sniffed<R> {
+    pub first: u8,
+    pub reader: io::Chain<io::Cursor<Vec<u8>>, R>,
+}
+
+/// Leading whitespace kept verbatim up to this size; beyond it (a hostile or broken
+/// body) only its line breaks and the last line's width are kept, which is all
+/// that positions depend on.
+const MAX_KEPT_LEAD: usize = 64 * 1024;
+
+/// [`checked_body`] for a stream: reads past a BOM and leading whitespace without
+/// reading the body itself, and refuses an empty body or an HTML page.
+pub(crate) fn checked_reader<R: io::BufRead>(
+    source: &FeedSource,
+    mut reader: R,
+    expected: &'static str,
+) -> Result<Sniffed<R>, FeedError> {
+    const BOM: &[u8] = b"\xEF\xBB\xBF";
+    let mut lead = Vec::new();
+    // How much of a BOM has been read, byte by byte: a reader may hand over
+    // fewer than three bytes at a time.
+    let mut bom = 0;
+    let first = loop {
+        let buf = reader.fill_buf().map_err(|e| read_error(source, &e))?;
+        if buf.is_empty() {
+            if bom > 0 && bom < BOM.len() {
+                // Not a BOM after all, just a short body.
+                return Ok(Sniffed {
+                    first: BOM[0],
+                    reader: io::Cursor::new(BOM[..bom].to_vec()).chain(reader),
+                });
+            }
+            return Err(FeedError::Empty);
+        }
+        if bom < BOM.len() && lead.is_empty() {
+            if buf[0] == BOM[bom] {
+                bom += 1;
+                reader.consume(1);
+                continue;
+            }
+            if bom > 0 {
+                // A partial BOM: those bytes were the body's own; put them back.
+                return Ok(Sniffed {
+                    first: BOM[0],
+                    reader: io::Cursor::new(BOM[..bom].to_vec()).chain(reader),
+                });
+            }
+            bom = BOM.len();
+        }
+        let blank = buf
+            .iter()
+            .position(|b| !b.is_ascii_whitespace())
+            .unwrap_or(buf.len());
+        lead.extend_from_slice(&buf[..blank]);
+        let first = buf.get(blank).copied();
+        reader.consume(blank);
+        if lead.len() > MAX_KEPT_LEAD {
+            lead = compact_lead(&lead);
+        }
+        if let Some(first) = first {
+            break first;
+        }
+    };
+    if first == b'<' {
+        return Err(FeedError::Html { expected });
+    }
+    Ok(Sniffed {
+        first,
+        reader: io::Cursor::new(lead).chain(reader),
+    })
+}
+
+/// Whitespace with the same line breaks and last-line width, in fewer bytes.
+fn compact_lead(lead: &[u8]) -> Vec<u8> {
+    let last_line = lead.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    let mut out: Vec<u8> = lead[..last_line]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .copied()
+        .collect();
+    let tail = &lead[last_line..];
+    out.extend_from_slice(&tail[..tail.len().min(MAX_KEPT_LEAD)]);
+    out
+}
+
+/// A failure to read a feed's bytes (a file, or a body being streamed).
+fn read_error(source: &FeedSource, e: &io::Error) -> FeedError {
+    FeedError::Read {
+        path: source.url.clone(),
+        reason: e.to_string(),
+    }
 }
 
 /// The body without a BOM, or the error for a body that is empty or is an HTML page
