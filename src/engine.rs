@@ -131,6 +131,8 @@ pub struct Outcome {
     pub latch_clear: Vec<(String, ProductKey)>,
     /// Rules that ran on complete data this time.
     pub rules_ran: Vec<String>,
+    /// Feeds that failed while being read.
+    pub failed_while_reading: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -305,6 +307,48 @@ pub fn watched_gtins(rules: &RuleSet, basket: &[BasketItem], products: &[Product
     out
 }
 
+/// Whether any enabled rule's catalog selector matches `p`, price and history
+/// conditions aside: a product whose state is worth recording (and whose GTIN a
+/// price-history source may know).
+pub struct Watcher<'r> {
+    selectors: Vec<&'r Selector>,
+}
+
+impl<'r> Watcher<'r> {
+    pub fn new(rules: &'r RuleSet) -> Watcher<'r> {
+        Watcher {
+            selectors: rules
+                .rules
+                .iter()
+                .filter(|r| r.enabled)
+                .flat_map(|r| r.selector.iter().chain(r.action.product_selector()))
+                .filter(|s| s.scope == Scope::Catalog)
+                .collect(),
+        }
+    }
+
+    pub fn watches(&self, p: &Product) -> bool {
+        let f = Folded::new(p);
+        self.selectors.iter().any(|s| check_ignoring_price(s, &f))
+    }
+}
+
+/// Whether a product could be a swap's alternative for some basket item (an
+/// enabled swap exists and it shares a basket item's category when the swap
+/// keeps categories): the only catalog products whose facts are worth asking.
+pub fn may_replace(rules: &RuleSet, basket: &[BasketItem], p: &Product) -> bool {
+    rules
+        .rules
+        .iter()
+        .filter(|r| r.enabled)
+        .any(|r| match &r.action {
+            Action::Swap { keep_category, .. } => {
+                !*keep_category || basket.iter().any(|i| shares_category(&i.product, p))
+            }
+            _ => false,
+        })
+}
+
 /// Merges facts-only records (Open Food Facts) into the products and basket
 /// items with the same GTIN.
 pub fn merge_facts_into(facts: &[Product], products: &mut [Product], basket: &mut [BasketItem]) {
@@ -434,6 +478,8 @@ pub struct Evaluation<'a> {
     latched: HashMap<String, HashMap<String, Vec<usize>>>,
     /// Reused for each product's candidate rules.
     scratch: Vec<usize>,
+    /// Feeds that failed while being read, after the rules were set up.
+    failed_while_reading: BTreeMap<String, String>,
 }
 
 /// Which rules a product can possibly match, by the one identity condition each
@@ -561,6 +607,7 @@ impl<'a> Evaluation<'a> {
             index,
             latched,
             scratch: Vec::new(),
+            failed_while_reading: BTreeMap::new(),
         }
     }
 
@@ -733,10 +780,45 @@ impl<'a> Evaluation<'a> {
         self.scratch = candidates;
     }
 
-    pub fn finish(self) -> Outcome {
+    /// A feed that failed while being read (the rules were set up before its
+    /// products streamed in): the rules that need it are skipped, as if it had
+    /// failed to fetch, and what it listed is not recorded.
+    pub fn feed_failed(&mut self, feed: &str, why: &str) {
+        self.failed_while_reading
+            .insert(feed.to_string(), why.to_string());
+    }
+
+    pub fn finish(mut self) -> Outcome {
         let ctx = self.ctx;
+        let late = std::mem::take(&mut self.failed_while_reading);
+        if !late.is_empty() {
+            for state in &mut self.states {
+                if !matches!(state.status, Status::Active) {
+                    continue;
+                }
+                let named = state
+                    .rule
+                    .named_feeds()
+                    .into_iter()
+                    .find_map(|f| late.get(f).map(|why| (f.to_string(), why.clone())));
+                let absence = state
+                    .rule
+                    .acts_on_absence()
+                    .then(|| late.iter().next())
+                    .flatten();
+                if let Some((feed, why)) = named {
+                    state.status = Status::Skipped(format!("feed '{feed}' failed ({why})"));
+                } else if let Some((feed, why)) = absence {
+                    state.status = Status::Skipped(format!(
+                        "feed '{feed}' failed ({why}), and this rule acts on what is missing"
+                    ));
+                }
+            }
+            self.watched.retain(|p| !late.contains_key(&p.feed));
+        }
         let mut out = Outcome {
             watched: self.watched,
+            failed_while_reading: late,
             ..Outcome::default()
         };
         let basket_total = basket_total(ctx.basket, &ctx.rules.settings.currency);

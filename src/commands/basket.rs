@@ -22,11 +22,22 @@ pub fn add(ctx: &Context, query: &str, quantity: u32, offline: bool) -> CmdResul
     for w in &gathered.warnings {
         ctx.warn(w);
     }
-    let found: Vec<Product> = gathered
-        .products
-        .into_iter()
-        .filter(|p| matches_query(p, query))
-        .collect();
+    let mut found: Vec<Product> = Vec::new();
+    for body in &gathered.bodies {
+        let result = body.parse(ctx.now, &mut |p| {
+            if matches_query(&p, query) {
+                found.push(p);
+            }
+        });
+        match result {
+            Ok(report) => {
+                if let Some(w) = report.warning() {
+                    ctx.warn(&w);
+                }
+            }
+            Err(e) => ctx.warn(&format!("feed '{}': {e}", body.source.name)),
+        }
+    }
     let product = match found.len() {
         0 => return Err(
             Failure::failed(format!("no product in the feeds matches \"{query}\"")).with_hint(

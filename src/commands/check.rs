@@ -1,7 +1,7 @@
 //! `basket check`: fetch, evaluate, show, decide. Also the body of `basket demo`,
 //! which only differs in where the feeds come from and where the basket lives.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Write;
 
 use anyhow::Context as _;
@@ -10,7 +10,7 @@ use crate::app::{CmdResult, Context, Failure};
 use crate::cli::{CheckArgs, CheckFormat};
 use crate::engine::{self, Memory, Weather};
 use crate::feeds::{self, open_meteo, FeedError, FetchOptions, Fetcher};
-use crate::model::{Forecast, Product, Proposal, ProposalStatus};
+use crate::model::{BasketItem, Forecast, Product, Proposal, ProposalStatus};
 use crate::report::CheckReport;
 use crate::rules::{self, RuleSet};
 use crate::store::Store;
@@ -18,8 +18,9 @@ use crate::ui::{self, ApproveAll, Approver, Choice, TerminalApprover};
 
 /// What the feeds said this run.
 pub struct Gathered {
-    /// Every product of every feed that answered, in feed order.
-    pub products: Vec<Product>,
+    /// The catalog feeds that answered, in file order. Their products are
+    /// streamed into the engine, never all held in memory.
+    pub bodies: Vec<feeds::FetchedBody>,
     /// `None`: not needed; `Some(Err)`: needed but failed.
     pub forecast: Option<Result<Forecast, String>>,
     /// Feed name -> why it failed.
@@ -28,6 +29,20 @@ pub struct Gathered {
     /// Facts from facts-only sources (Open Food Facts), merged by GTIN into the
     /// products and the basket items before evaluation.
     pub facts: Vec<Product>,
+    /// Facts the catalog feeds give themselves, by 14-digit GTIN: where two
+    /// feeds describe the same GTIN, facts merge (spec/feeds.md).
+    pub catalog_facts: HashMap<String, Product>,
+    /// A first pass over the feeds was made (so their skipped-record warnings
+    /// are already in `warnings`, and the feeds that failed to parse are out).
+    pub prescanned: bool,
+}
+
+/// What a first pass over the feeds found, when one is needed: the products
+/// whose facts or price history are worth asking about.
+#[derive(Default)]
+pub struct Prescan {
+    pub facts_candidates: Vec<Product>,
+    pub watched: Vec<Product>,
 }
 
 /// How one check runs: who decides, what it prints, whether it notifies.
@@ -99,10 +114,21 @@ pub fn run(ctx: &Context, args: &CheckArgs) -> CmdResult {
         ))
         .with_hint("check the feed URLs in the rules file and your connection, then run again"));
     }
-    add_facts(ctx, &ruleset, &store, &mut gathered, args.offline)?;
+    let basket = store.basket()?;
+    let scan = prescan(&ruleset, &basket, &mut gathered, ctx.now);
+    add_facts(ctx, &ruleset, &basket, &scan, &mut gathered, args.offline)?;
     if !args.dry_run {
-        import_price_history(ctx, &ruleset, &mut store, &mut gathered, args.offline)?;
+        import_price_history(
+            ctx,
+            &ruleset,
+            &mut store,
+            &basket,
+            &scan,
+            &mut gathered,
+            args.offline,
+        )?;
     }
+    drop(scan);
     let mode = Mode::choose(ctx, args.no_input, args.yes, args.dry_run, args.format);
     let open = evaluate_and_decide(
         ctx,
@@ -155,7 +181,7 @@ pub fn gather_live(
             ),
             _ => None,
         });
-        let feeds = feeds::fetch_products(&fetcher, &catalog, ctx.now);
+        let feeds = feeds::fetch_bodies(&fetcher, &catalog);
         let weather = weather
             .join()
             .unwrap_or_else(|_| Some(Err("the weather fetch crashed".into())));
@@ -166,7 +192,7 @@ pub fn gather_live(
         Some(Err(why)) => (Some(Err(why)), None),
         None => (None, None),
     };
-    let mut gathered = collect(ctx, &catalog, feed_results, forecast);
+    let mut gathered = collect(ctx, feed_results, &catalog, forecast);
     if let Some(w) = weather_warning {
         gathered.warnings.push(format!("weather: {w}"));
     }
@@ -179,7 +205,8 @@ pub fn gather_live(
 pub fn add_facts(
     ctx: &Context,
     ruleset: &RuleSet,
-    store: &Store,
+    basket: &[BasketItem],
+    scan: &Prescan,
     gathered: &mut Gathered,
     offline: bool,
 ) -> CmdResult {
@@ -191,8 +218,7 @@ pub fn add_facts(
     if sources.is_empty() {
         return Ok(());
     }
-    let basket = store.basket()?;
-    let gtins = engine::gtins_needing_facts(ruleset, &basket, &gathered.products);
+    let gtins = engine::gtins_needing_facts(ruleset, basket, &scan.facts_candidates);
     if gtins.is_empty() {
         return Ok(());
     }
@@ -234,6 +260,8 @@ pub fn import_price_history(
     ctx: &Context,
     ruleset: &RuleSet,
     store: &mut Store,
+    basket: &[BasketItem],
+    scan: &Prescan,
     gathered: &mut Gathered,
     offline: bool,
 ) -> CmdResult {
@@ -245,8 +273,7 @@ pub fn import_price_history(
     if sources.is_empty() {
         return Ok(());
     }
-    let basket = store.basket()?;
-    let gtins = engine::watched_gtins(ruleset, &basket, &gathered.products);
+    let gtins = engine::watched_gtins(ruleset, basket, &scan.watched);
     if gtins.is_empty() {
         return Ok(());
     }
@@ -281,44 +308,40 @@ pub fn import_price_history(
     Ok(())
 }
 
-/// Turns per-feed results into one product list plus warnings.
+/// Turns per-feed fetch results into the bodies to parse, plus warnings.
 pub fn collect(
     ctx: &Context,
+    results: Vec<Result<feeds::FetchedBody, FeedError>>,
     sources: &[feeds::FeedSource],
-    results: Vec<Result<feeds::FetchedFeed, FeedError>>,
     forecast: Option<Result<Forecast, String>>,
 ) -> Gathered {
     let mut g = Gathered {
-        products: Vec::new(),
+        bodies: Vec::new(),
         forecast,
         failed_feeds: BTreeMap::new(),
         warnings: Vec::new(),
         facts: Vec::new(),
+        catalog_facts: HashMap::new(),
+        prescanned: false,
     };
     for (source, result) in sources.iter().zip(results) {
         match result {
-            Ok(fetched) => {
+            Ok(body) => {
                 ctx.info(&format!(
-                    "feed '{}': {} product{}",
+                    "feed '{}': fetched{}",
                     source.name,
-                    fetched.products.len(),
-                    if fetched.products.len() == 1 { "" } else { "s" }
+                    if matches!(&body.body, feeds::Body::File(f) if f.from_cache) {
+                        " (cached copy)"
+                    } else {
+                        ""
+                    }
                 ));
-                if let Some(w) = &fetched.warning {
+                if let Some(w) = &body.warning {
                     g.warnings.push(format!("feed '{}': {w}", source.name));
                 }
-                if let Some(w) = fetched.report.warning() {
-                    g.warnings.push(w);
-                }
-                g.products.extend(fetched.products);
+                g.bodies.push(body);
             }
-            Err(e) => {
-                g.warnings.push(format!(
-                    "feed '{}': {e}; rules that need it were skipped",
-                    source.name
-                ));
-                g.failed_feeds.insert(source.name.clone(), e.to_string());
-            }
+            Err(e) => g.fail(&source.name, &e),
         }
     }
     if let Some(Err(why)) = &g.forecast {
@@ -329,13 +352,83 @@ pub fn collect(
     g
 }
 
+impl Gathered {
+    fn fail(&mut self, feed: &str, e: &FeedError) {
+        self.warnings.push(format!(
+            "feed '{feed}': {e}; rules that need it were skipped"
+        ));
+        self.failed_feeds.insert(feed.to_string(), e.to_string());
+    }
+}
+
+/// A first pass over the feeds, made only when something must be known before
+/// evaluating: which products' facts to ask Open Food Facts, which GTINs' price
+/// history to ask Open Prices, and the facts two catalog feeds share by GTIN.
+/// It keeps only those products, never the whole catalog.
+pub fn prescan(
+    ruleset: &RuleSet,
+    basket: &[BasketItem],
+    gathered: &mut Gathered,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Prescan {
+    let wants_facts = ruleset
+        .feeds
+        .iter()
+        .any(|f| f.kind == feeds::FeedKind::OpenFoodFacts);
+    let wants_history = ruleset.feeds.iter().any(|f| f.kind.fills_history_only());
+    let merge_catalogs = gathered.bodies.len() >= 2;
+    let mut scan = Prescan::default();
+    if !(wants_facts || wants_history || merge_catalogs) {
+        return scan;
+    }
+    let watcher = engine::Watcher::new(ruleset);
+    let bodies = std::mem::take(&mut gathered.bodies);
+    for body in bodies {
+        let mut catalog_facts = std::mem::take(&mut gathered.catalog_facts);
+        let result = body.parse(now, &mut |p| {
+            if merge_catalogs && has_facts(&p) {
+                if let Some(g) = p.gtin14() {
+                    catalog_facts
+                        .entry(g)
+                        .and_modify(|f: &mut Product| f.merge_facts_from(&p))
+                        .or_insert_with(|| p.clone());
+                }
+            }
+            if wants_history && watcher.watches(&p) {
+                scan.watched.push(p.clone());
+            }
+            if wants_facts && engine::may_replace(ruleset, basket, &p) {
+                scan.facts_candidates.push(p);
+            }
+        });
+        gathered.catalog_facts = catalog_facts;
+        match result {
+            Ok(report) => {
+                gathered.warnings.extend(report.warning());
+                gathered.bodies.push(body);
+            }
+            Err(e) => gathered.fail(&body.source.name, &e),
+        }
+    }
+    gathered.prescanned = true;
+    scan
+}
+
+fn has_facts(p: &Product) -> bool {
+    !p.contains.is_empty()
+        || !p.free_from.is_empty()
+        || p.allergens.is_some()
+        || p.traces.is_some()
+        || !p.labels.is_empty()
+}
+
 /// Evaluates, reports, asks or stores, and applies. Shared with `demo`.
 /// Returns how many proposals are left undecided.
 pub fn evaluate_and_decide(
     ctx: &Context,
     ruleset: &RuleSet,
     store: &mut Store,
-    mut gathered: Gathered,
+    gathered: Gathered,
     how: &Run,
 ) -> Result<usize, Failure> {
     let Run {
@@ -345,7 +438,7 @@ pub fn evaluate_and_decide(
         notify,
     } = *how;
     let mut basket = store.basket()?;
-    engine::merge_facts_into(&gathered.facts, &mut gathered.products, &mut basket);
+    engine::merge_facts_into(&gathered.facts, &mut [], &mut basket);
     let memory = Memory {
         pending: store.pending()?.into_iter().map(|p| p.id).collect(),
         declined: store.declines()?,
@@ -358,12 +451,12 @@ pub fn evaluate_and_decide(
         latched: store.latches()?,
         rules_run: store.rules_run()?,
     };
-    engine::merge_facts_by_gtin(&mut gathered.products);
     let weather = match &gathered.forecast {
         None => Weather::NotNeeded,
         Some(Ok(f)) => Weather::Known(f),
         Some(Err(why)) => Weather::Failed(why.clone()),
     };
+    let catalog_count = gathered.bodies.len() + gathered.failed_feeds.len();
     let ectx = engine::Context {
         now: ctx.now,
         rules: ruleset,
@@ -372,14 +465,61 @@ pub fn evaluate_and_decide(
         failed_feeds: &gathered.failed_feeds,
         memory: &memory,
     };
-    let mut outcome = engine::evaluate(&ectx, &gathered.products);
+    // The fold: each feed's products stream through the engine one at a time.
+    let facts: HashMap<String, &Product> = gathered
+        .facts
+        .iter()
+        .filter_map(|f| f.gtin14().map(|g| (g, f)))
+        .collect();
+    let mut late_warnings = Vec::new();
+    let mut eval = engine::Evaluation::new(&ectx);
+    for body in &gathered.bodies {
+        let result = body.parse(ctx.now, &mut |mut p| {
+            if !facts.is_empty() || !gathered.catalog_facts.is_empty() {
+                if let Some(g) = p.gtin14() {
+                    if let Some(f) = gathered.catalog_facts.get(&g) {
+                        p.merge_facts_from(f);
+                    }
+                    if let Some(f) = facts.get(&g) {
+                        p.merge_facts_from(f);
+                    }
+                }
+            }
+            eval.observe(&p);
+        });
+        match result {
+            Ok(report) if !gathered.prescanned => late_warnings.extend(report.warning()),
+            Ok(_) => {}
+            Err(e) => {
+                late_warnings.push(format!(
+                    "feed '{}': {e}; rules that need it were skipped",
+                    body.source.name
+                ));
+                eval.feed_failed(&body.source.name, &e.to_string());
+            }
+        }
+    }
+    let mut outcome = eval.finish();
+    let mut failed = gathered.failed_feeds.clone();
+    failed.extend(outcome.failed_while_reading.clone());
+    if catalog_count > 0 && failed.len() == catalog_count {
+        for w in gathered.warnings.iter().chain(&late_warnings) {
+            ctx.warn(w);
+        }
+        return Err(Failure::failed(format!(
+            "every feed failed ({} of {catalog_count}); nothing was evaluated and the basket is unchanged",
+            failed.len()
+        ))
+        .with_hint("check the feed URLs in the rules file and your connection, then run again"));
+    }
     let mut warnings = gathered.warnings;
+    warnings.extend(late_warnings);
     warnings.extend(outcome.warnings.iter().cloned());
     let mut proposals = std::mem::take(&mut outcome.proposals);
 
     if mode != Mode::DryRun {
         remember(ctx, store, ruleset, &proposals, &outcome.explanations)?;
-        record_history(ctx, store, ruleset, &gathered.failed_feeds, &outcome)?;
+        record_history(ctx, store, ruleset, &failed, &outcome)?;
         // The digest tells about proposals left for later; at a terminal the
         // shopper decides them now, so only a no-input run mails them.
         let digest_proposals: &[Proposal] = if mode == Mode::NoInput {

@@ -22,12 +22,16 @@ pub fn run(ctx: &Context, args: &DemoArgs) -> CmdResult {
         .context("cannot create a temporary directory for the demo basket")?;
     let mut store = Store::open(dir.path())?;
 
-    // Parse the built-in feeds exactly as live ones would be.
+    // The built-in feeds are served from memory and parsed exactly as live ones.
     let catalog = ruleset.catalog_feeds();
     let results = catalog
         .iter()
         .map(|source| match demo::body(&source.url) {
-            Some(bytes) => feeds::parse_products_at(source, bytes, ctx.now),
+            Some(bytes) => Ok(feeds::FetchedBody {
+                source: source.clone(),
+                body: feeds::Body::Bytes(bytes),
+                warning: None,
+            }),
             None => Err(feeds::FeedError::Shape(format!(
                 "no built-in feed {}",
                 source.url
@@ -36,18 +40,23 @@ pub fn run(ctx: &Context, args: &DemoArgs) -> CmdResult {
         .collect();
     let forecast = open_meteo::parse_forecast(demo::forecast_json(ctx.now.date_naive()).as_bytes())
         .map_err(|e| e.to_string());
-    let mut gathered = collect(ctx, &catalog, results, Some(forecast));
+    let mut gathered = collect(ctx, results, &catalog, Some(forecast));
 
     // A basket worth improving: a palm-oil spread, a peanut butter, a sold-out
     // advent calendar.
+    let mut products = Vec::new();
+    for body in &gathered.bodies {
+        body.parse(ctx.now, &mut |p| products.push(p))
+            .map_err(|e| Failure::failed(format!("the built-in demo feed is broken: {e}")))?;
+    }
     for id in ["G-3001", "G-4001", "G-6001"] {
-        let product = find(&gathered.products, id)?;
+        let product = find(&products, id)?;
         store.add_item(product, 1, "manual", ctx.now)?;
     }
     // The facts (palm oil, allergens) come from Open Food Facts answers, asked
     // for the same GTINs as `check` asks, and merged the same way when the rules
     // are evaluated.
-    add_demo_facts(&ruleset, &store, &mut gathered)?;
+    add_demo_facts(&ruleset, &store, &products, &mut gathered)?;
     let mode = Mode::choose(ctx, args.no_input, args.yes, false, args.format);
     if args.format == CheckFormat::Table && !ctx.quiet {
         println!(
@@ -84,9 +93,14 @@ pub fn run(ctx: &Context, args: &DemoArgs) -> CmdResult {
 
 /// What `check`'s `add_facts` asks Open Food Facts, answered from the built-in
 /// product answers: a GTIN without one is a product Open Food Facts does not know.
-fn add_demo_facts(ruleset: &RuleSet, store: &Store, gathered: &mut Gathered) -> CmdResult {
+fn add_demo_facts(
+    ruleset: &RuleSet,
+    store: &Store,
+    products: &[Product],
+    gathered: &mut Gathered,
+) -> CmdResult {
     let basket = store.basket()?;
-    let gtins = engine::gtins_needing_facts(ruleset, &basket, &gathered.products);
+    let gtins = engine::gtins_needing_facts(ruleset, &basket, products);
     for source in ruleset
         .feeds
         .iter()

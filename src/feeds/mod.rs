@@ -384,6 +384,89 @@ pub fn parse_stream(
 /// With the fetcher's `progress` on, each feed has a spinner line on stderr
 /// (fetching, then parsing) that is cleared when it is done; otherwise nothing is
 /// drawn, so cron output stays clean.
+/// A catalog feed's body, fetched but not parsed: parsing streams from it, so
+/// a feed of any size is never held in memory whole.
+pub struct FetchedBody {
+    pub source: FeedSource,
+    pub body: Body,
+    /// What the fetch had to say (a stale copy, an offline copy).
+    pub warning: Option<String>,
+}
+
+pub enum Body {
+    /// On disk: the cache's copy, a local file, or a temporary file.
+    File(FetchedFile),
+    /// In memory (the demo's built-in feeds).
+    Bytes(&'static [u8]),
+}
+
+impl FetchedBody {
+    /// Streams the body's products into `sink`, in feed order.
+    pub fn parse(
+        &self,
+        now: chrono::DateTime<chrono::Utc>,
+        sink: &mut dyn FnMut(Product),
+    ) -> Result<FeedReport, FeedError> {
+        match &self.body {
+            Body::Bytes(bytes) => parse_stream(&self.source, *bytes, now, sink),
+            Body::File(file) => {
+                let f = std::fs::File::open(&file.path).map_err(|e| FeedError::Read {
+                    path: file.path.display().to_string(),
+                    reason: e.to_string(),
+                })?;
+                parse_stream(
+                    &self.source,
+                    io::BufReader::with_capacity(1 << 16, f),
+                    now,
+                    sink,
+                )
+            }
+        }
+    }
+}
+
+/// Fetches every catalog feed concurrently, each body streamed to disk (the
+/// cache), results in the order of `sources`. Parsing is left to the caller,
+/// who folds the products into the engine one at a time.
+pub fn fetch_bodies(
+    fetcher: &Fetcher,
+    sources: &[FeedSource],
+) -> Vec<Result<FetchedBody, FeedError>> {
+    let progress = Progress::new(fetcher.options().progress);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = sources
+            .iter()
+            .map(|source| {
+                let bar = progress.feed(&source.name);
+                scope.spawn(move || {
+                    let result = fetch_body(fetcher, source);
+                    bar.finish_and_clear();
+                    result
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or(Err(FeedError::Panicked)))
+            .collect()
+    })
+}
+
+fn fetch_body(fetcher: &Fetcher, source: &FeedSource) -> Result<FetchedBody, FeedError> {
+    match source.kind {
+        FeedKind::OpenFoodFacts => return Err(FeedError::FactsOnly(source.kind)),
+        FeedKind::OpenPrices => return Err(FeedError::HistoryOnly(source.kind)),
+        _ => {}
+    }
+    let file = fetcher.get_file(&source.url)?;
+    let warning = file.warning.clone();
+    Ok(FetchedBody {
+        source: source.clone(),
+        body: Body::File(file),
+        warning,
+    })
+}
+
 /// `now` is the run's "now" (sale dates).
 pub fn fetch_products(
     fetcher: &Fetcher,
