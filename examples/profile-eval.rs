@@ -1,0 +1,93 @@
+//! Parses a generated feed and folds it through `engine::Evaluation`, as `basket
+//! check` does but without the CLI, the store or the network: the hot path alone,
+//! for a profiler (issue 6).
+//!
+//! ```text
+//! cargo run --release --example gen-feed -- --items 100000 --format merchant --out /tmp/feed.xml
+//! cargo run --release --example profile-eval -- /tmp/feed.xml --items 100000
+//! valgrind --tool=callgrind target/release/examples/profile-eval /tmp/feed.xml --items 100000
+//! ```
+//!
+//! Prints the time of a parse alone and of parse + evaluate, and their ratio.
+
+use std::fs::File;
+use std::io::BufReader;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use clap::Parser;
+
+#[path = "support/generate.rs"]
+mod generate;
+
+use generate::{Format, Setup};
+
+#[derive(Debug, Parser)]
+struct Args {
+    /// A feed written by gen-feed (its format follows the extension).
+    feed: PathBuf,
+    /// The --items it was written with (the rules name ids within it).
+    #[arg(long, default_value_t = 100_000)]
+    items: u64,
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    #[arg(long, default_value_t = 100)]
+    rules: usize,
+    /// Basket items (the feed's first ones), watched by the swap rules.
+    #[arg(long, default_value_t = 20)]
+    basket: u64,
+    /// Only parse + evaluate, once (for a profiler).
+    #[arg(long)]
+    evaluate_only: bool,
+    /// Runs of each, the best one reported.
+    #[arg(long, default_value_t = 3)]
+    runs: usize,
+}
+
+fn main() {
+    let args = Args::parse();
+    let format = match args.feed.extension().and_then(|e| e.to_str()) {
+        Some("xml") => Format::Merchant,
+        Some("csv") => Format::Csv,
+        _ => Format::Jsonl,
+    };
+    let setup = Setup::new(
+        &args.feed,
+        format,
+        args.items,
+        args.seed,
+        args.rules,
+        args.basket,
+    );
+    let open =
+        || BufReader::with_capacity(256 * 1024, File::open(&args.feed).expect("the feed opens"));
+    if args.evaluate_only {
+        let outcome = setup.parse_and_evaluate(open());
+        println!(
+            "{} proposals, {} notifications",
+            outcome.proposals.len(),
+            outcome.notifications.len()
+        );
+        return;
+    }
+    let best = |f: &dyn Fn() -> usize| {
+        (0..args.runs.max(1))
+            .map(|_| {
+                let t = Instant::now();
+                let n = f();
+                (t.elapsed().as_secs_f64(), n)
+            })
+            .fold((f64::MAX, 0), |a, b| if b.0 < a.0 { b } else { a })
+    };
+    let (parse, products) = best(&|| setup.parse_only(open()));
+    let (eval, proposals) = best(&|| {
+        let o = setup.parse_and_evaluate(open());
+        o.proposals.len() + o.notifications.len()
+    });
+    println!(
+        "{products} products, {} rules: parse {parse:.3} s, parse+evaluate {eval:.3} s \
+         ({proposals} proposals and notifications), evaluation adds {:.1}%",
+        setup.rules.rules.len(),
+        (eval / parse - 1.0) * 100.0
+    );
+}
