@@ -121,9 +121,10 @@ pub struct Outcome {
     pub warnings: Vec<String>,
     /// One line per rule, for `--explain`.
     pub explanations: Vec<Explanation>,
-    /// Products some rule watches (its selector matches, price and history
-    /// conditions aside) and the basket's products as the feeds list them now:
-    /// their state goes into the price history.
+    /// With [`evaluate`]: the products some rule watches (its selector matches,
+    /// price and history conditions aside) and the basket's products as the
+    /// feeds list them now. A streaming caller gets each from
+    /// [`Evaluation::observe`] instead, and records it as it goes.
     pub watched: Vec<Product>,
     /// Re-arming: (rule, product) pairs that fired (or were first seen under
     /// `first_run = "skip"`) and pairs whose condition was false this run.
@@ -160,10 +161,15 @@ impl std::fmt::Display for Explanation {
 /// Evaluates every rule over all `products` (in feed order).
 pub fn evaluate<'p>(ctx: &Context, products: impl IntoIterator<Item = &'p Product>) -> Outcome {
     let mut eval = Evaluation::new(ctx);
+    let mut watched = Vec::new();
     for p in products {
-        eval.observe(p);
+        if eval.observe(p) {
+            watched.push(p.clone());
+        }
     }
-    eval.finish()
+    let mut out = eval.finish();
+    out.watched = watched;
+    out
 }
 
 /// Where two feeds describe the same GTIN, facts merge (spec/feeds.md); each
@@ -471,7 +477,6 @@ pub struct Evaluation<'a> {
     /// Catalog selectors of enabled rules: a product any of them matches (price
     /// and history aside) is watched, and its state recorded.
     watch_selectors: Vec<&'a Selector>,
-    watched: Vec<Product>,
     index: RuleIndex,
     /// feed -> id -> indices of the rules latched for that product; looked up
     /// by `&str`, so no key is built for the products that are not latched.
@@ -603,7 +608,6 @@ impl<'a> Evaluation<'a> {
             basket_gtins,
             seq: 0,
             watch_selectors,
-            watched: Vec::new(),
             index,
             latched,
             scratch: Vec::new(),
@@ -616,22 +620,22 @@ impl<'a> Evaluation<'a> {
             || p.gtin14().is_some_and(|g| self.basket_gtins.contains(&g))
     }
 
-    /// Feeds one catalog product to every active rule.
-    pub fn observe(&mut self, product: &Product) {
+    /// Feeds one catalog product to the rules that could want it. Returns
+    /// whether some rule watches it (or it is in the basket): the caller records
+    /// its state in the price history. The engine keeps no copy of it for that,
+    /// so a million watched products cost no memory here.
+    pub fn observe(&mut self, product: &Product) -> bool {
         self.seq += 1;
         let seq = self.seq;
         let in_basket = self.in_basket(product);
         let ctx = self.ctx;
         let currency = ctx.rules.settings.currency.as_str();
         let folded = Folded::new(product);
-        if in_basket
+        let watched = in_basket
             || self
                 .watch_selectors
                 .iter()
-                .any(|s| check_ignoring_price(s, &folded))
-        {
-            self.watched.push(product.clone());
-        }
+                .any(|s| check_ignoring_price(s, &folded));
         let latched_rules: &[usize] = self
             .latched
             .get(product.feed.as_str())
@@ -778,6 +782,7 @@ impl<'a> Evaluation<'a> {
             }
         }
         self.scratch = candidates;
+        watched
     }
 
     /// A feed that failed while being read (the rules were set up before its
@@ -814,10 +819,8 @@ impl<'a> Evaluation<'a> {
                     ));
                 }
             }
-            self.watched.retain(|p| !late.contains_key(&p.feed));
         }
         let mut out = Outcome {
-            watched: self.watched,
             failed_while_reading: late,
             ..Outcome::default()
         };

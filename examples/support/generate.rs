@@ -857,8 +857,10 @@ impl Setup {
             memory: &memory,
         };
         let mut eval = basket::engine::Evaluation::new(&ctx);
-        basket::feeds::parse_stream(&self.source, reader, self.now, &mut |p| eval.observe(&p))
-            .expect("the generated feed parses");
+        basket::feeds::parse_stream(&self.source, reader, self.now, &mut |p| {
+            eval.observe(&p);
+        })
+        .expect("the generated feed parses");
         eval.finish()
     }
 }

@@ -443,10 +443,16 @@ pub fn evaluate_and_decide(
         pending: store.pending()?.into_iter().map(|p| p.id).collect(),
         declined: store.declines()?,
         notified: store.notified_map()?,
-        history: engine::History::new(
-            store.observations_since(ctx.now - history_window(ruleset))?,
-            &history_only_feeds(ruleset),
-        ),
+        // Only rules with history conditions read the history: don't load it
+        // for nothing (it can hold a point per watched product).
+        history: if uses_history(ruleset) {
+            engine::History::new(
+                store.observations_since(ctx.now - history_window(ruleset))?,
+                &history_only_feeds(ruleset),
+            )
+        } else {
+            engine::History::default()
+        },
         feeds_seen: store.feeds_seen()?,
         latched: store.latches()?,
         rules_run: store.rules_run()?,
@@ -473,6 +479,9 @@ pub fn evaluate_and_decide(
         .collect();
     let mut late_warnings = Vec::new();
     let mut eval = engine::Evaluation::new(&ectx);
+    // Watched products go into the price history in batches as they stream
+    // past (never in a dry run), so recording costs no memory either.
+    let mut history = HistoryWriter::new(mode != Mode::DryRun);
     for body in &gathered.bodies {
         let result = body.parse(ctx.now, &mut |mut p| {
             if !facts.is_empty() || !gathered.catalog_facts.is_empty() {
@@ -485,8 +494,11 @@ pub fn evaluate_and_decide(
                     }
                 }
             }
-            eval.observe(&p);
+            if eval.observe(&p) {
+                history.push(store, p, ctx.now);
+            }
         });
+        history.flush(store, ctx.now)?;
         match result {
             Ok(report) if !gathered.prescanned => late_warnings.extend(report.warning()),
             Ok(_) => {}
@@ -519,7 +531,7 @@ pub fn evaluate_and_decide(
 
     if mode != Mode::DryRun {
         remember(ctx, store, ruleset, &proposals, &outcome.explanations)?;
-        record_history(ctx, store, ruleset, &failed, &outcome)?;
+        record_history(ctx, store, ruleset, &failed, &outcome, history.written)?;
         // The digest tells about proposals left for later; at a terminal the
         // shopper decides them now, so only a no-input run mails them.
         let digest_proposals: &[Proposal] = if mode == Mode::NoInput {
@@ -574,6 +586,67 @@ pub fn evaluate_and_decide(
         .count())
 }
 
+/// Batches the watched products of a streaming check into the price history.
+struct HistoryWriter {
+    enabled: bool,
+    batch: Vec<Product>,
+    written: usize,
+    error: Option<crate::store::StoreError>,
+}
+
+impl HistoryWriter {
+    const BATCH: usize = 2_000;
+
+    fn new(enabled: bool) -> HistoryWriter {
+        HistoryWriter {
+            enabled,
+            batch: Vec::new(),
+            written: 0,
+            error: None,
+        }
+    }
+
+    fn push(&mut self, store: &mut Store, p: Product, now: chrono::DateTime<chrono::Utc>) {
+        if !self.enabled || self.error.is_some() {
+            return;
+        }
+        self.batch.push(p);
+        if self.batch.len() >= Self::BATCH {
+            // Kept for `flush`, which the caller checks: a write error must not
+            // be lost inside the parser's callback.
+            if let Err(e) = self.write(store, now) {
+                self.error = Some(e);
+            }
+        }
+    }
+
+    fn write(
+        &mut self,
+        store: &mut Store,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), crate::store::StoreError> {
+        let refs: Vec<&Product> = self.batch.iter().collect();
+        let n = store.record_observations(&refs, &[], now);
+        self.batch.clear();
+        self.written += n?;
+        Ok(())
+    }
+
+    fn flush(
+        &mut self,
+        store: &mut Store,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), Failure> {
+        if let Some(e) = self.error.take() {
+            return Err(e.into());
+        }
+        if !self.batch.is_empty() {
+            self.write(store, now)?;
+        }
+        Ok(())
+    }
+}
+
 /// How far back the rules look into price history: the longest
 /// `lowest_in_days` or `price_drop_pct` window, at least a day.
 fn history_window(ruleset: &RuleSet) -> chrono::Duration {
@@ -587,6 +660,15 @@ fn history_window(ruleset: &RuleSet) -> chrono::Duration {
         .unwrap_or(1)
         .max(1);
     chrono::Duration::days(i64::from(days))
+}
+
+fn uses_history(ruleset: &RuleSet) -> bool {
+    ruleset
+        .rules
+        .iter()
+        .filter(|r| r.enabled)
+        .flat_map(|r| r.selector.iter().chain(r.action.product_selector()))
+        .any(|s| s.uses_history())
 }
 
 /// Feeds that only fill history (their points are matched to products by GTIN).
@@ -608,6 +690,7 @@ fn record_history(
     ruleset: &RuleSet,
     failed: &BTreeMap<String, String>,
     outcome: &engine::Outcome,
+    written: usize,
 ) -> CmdResult {
     let catalog = ruleset.catalog_feeds();
     let answered: Vec<&str> = catalog
@@ -615,12 +698,9 @@ fn record_history(
         .filter(|f| !failed.contains_key(&f.name))
         .map(|f| f.name.as_str())
         .collect();
-    let watched: Vec<&Product> = outcome
-        .watched
-        .iter()
-        .filter(|p| !failed.contains_key(&p.feed))
-        .collect();
-    let written = store.record_observations(&watched, &answered, ctx.now)?;
+    // The observations were written while the feeds streamed; this notes the
+    // feeds that answered.
+    store.record_observations(&[], &answered, ctx.now)?;
     ctx.info(&format!(
         "history: {written} price change{} recorded",
         if written == 1 { "" } else { "s" }
