@@ -199,6 +199,18 @@ pub fn gather_live(
     Ok(gathered)
 }
 
+/// The fetcher for per-product sources (Open Food Facts, Open Prices): the same
+/// cache and offline mode as the feeds, no spinners.
+fn quiet_fetcher(ctx: &Context, offline: bool) -> Result<Fetcher, Failure> {
+    Fetcher::new(FetchOptions {
+        cache_dir: Some(ctx.cache_dir.clone()),
+        offline,
+        now: ctx.now,
+        ..FetchOptions::default()
+    })
+    .map_err(|e| Failure::failed(format!("cannot set up HTTP: {e}")))
+}
+
 /// Asks each facts source (Open Food Facts) about the GTINs whose facts could
 /// change a proposal: the basket items, and the swap candidates whose facts the
 /// catalog leaves unknown.
@@ -222,13 +234,7 @@ pub fn add_facts(
     if gtins.is_empty() {
         return Ok(());
     }
-    let fetcher = Fetcher::new(FetchOptions {
-        cache_dir: Some(ctx.cache_dir.clone()),
-        offline,
-        now: ctx.now,
-        ..FetchOptions::default()
-    })
-    .map_err(|e| Failure::failed(format!("cannot set up HTTP: {e}")))?;
+    let fetcher = quiet_fetcher(ctx, offline)?;
     for source in sources {
         let (facts, warnings) = feeds::openfoodfacts::fetch_facts(
             &fetcher,
@@ -277,13 +283,7 @@ pub fn import_price_history(
     if gtins.is_empty() {
         return Ok(());
     }
-    let fetcher = Fetcher::new(FetchOptions {
-        cache_dir: Some(ctx.cache_dir.clone()),
-        offline,
-        now: ctx.now,
-        ..FetchOptions::default()
-    })
-    .map_err(|e| Failure::failed(format!("cannot set up HTTP: {e}")))?;
+    let fetcher = quiet_fetcher(ctx, offline)?;
     for source in sources {
         let (observations, warnings) = feeds::open_prices::fetch_prices(
             &fetcher,

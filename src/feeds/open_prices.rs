@@ -27,9 +27,7 @@
 //! Asking politely, as for Open Food Facts: each GTIN once per run, at most
 //! `concurrency` requests at a time, and answers cached for [`FRESH_FOR`].
 
-use std::collections::HashSet;
 use std::str::FromStr;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
@@ -191,60 +189,16 @@ pub fn fetch_prices(
     gtins: &[String],
     concurrency: usize,
 ) -> (Vec<Observation>, Vec<String>) {
-    let mut warnings = Vec::new();
-    let mut seen = HashSet::new();
-    let mut queue: Vec<String> = Vec::new();
-    for raw in gtins {
-        let digits: String = raw
-            .chars()
-            .filter(|c| !c.is_whitespace() && *c != '-')
-            .collect();
-        if digits.is_empty() {
-            continue;
-        }
-        match normalize_gtin(&digits).filter(|_| digits.len() >= 8) {
-            Some(gtin14) => {
-                if seen.insert(gtin14) {
-                    queue.push(digits);
-                }
-            }
-            None => warnings.push(format!(
-                "{feed}: \"{}\" is not a GTIN (8 to 14 digits), not asked",
-                raw.trim()
-            )),
-        }
-    }
-
-    type Answer = Result<(Vec<Observation>, Vec<String>), FeedError>;
-    let next = AtomicUsize::new(0);
-    let workers = concurrency.clamp(1, queue.len().max(1));
-    let mut answers: Vec<(usize, Answer)> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..workers)
-            .map(|_| {
-                scope.spawn(|| {
-                    // A shared cursor: a slow answer holds up one worker only.
-                    let mut done = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(gtin) = queue.get(i) else { break };
-                        let answer = fetcher
-                            .get_fresh(&prices_url(base, gtin), FRESH_FOR)
-                            .and_then(|f| parse_counted(feed, gtin, &f.bytes));
-                        done.push((i, answer));
-                    }
-                    done
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| {
-                h.join()
-                    .unwrap_or_else(|_| vec![(usize::MAX, Err(FeedError::Panicked))])
-            })
-            .collect()
+    let (queue, mut warnings) = super::gtin_queue(feed, gtins);
+    let answers = super::ask_each(&queue, concurrency, |gtin| {
+        fetcher
+            .get_fresh(&prices_url(base, gtin), FRESH_FOR)
+            .and_then(|f| parse_counted(feed, gtin, &f.bytes))
     });
-    answers.sort_by_key(|(i, _)| *i);
+    let answers = answers
+        .into_iter()
+        .enumerate()
+        .map(|(i, a)| (i, a.unwrap_or(Err(FeedError::Panicked))));
 
     let mut observations = Vec::new();
     for (i, answer) in answers {

@@ -46,13 +46,12 @@
 //! fetcher's User-Agent names basket and its home page, and answers come from the
 //! fetcher's on-disk cache while they are younger than [`FRESH_FOR`].
 
-use std::collections::{BTreeSet, HashSet};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::collections::BTreeSet;
 use std::time::Duration;
 
 use serde_json::{Map, Value};
 
-use crate::model::{normalize_gtin, Product};
+use crate::model::Product;
 
 use super::json::parse_document;
 use super::{FeedError, Fetcher};
@@ -310,57 +309,12 @@ pub fn fetch_facts(
     gtins: &[String],
     concurrency: usize,
 ) -> (Vec<Product>, Vec<String>) {
-    let mut warnings = Vec::new();
-    let mut seen = HashSet::new();
-    let mut queue: Vec<String> = Vec::new();
-    for raw in gtins {
-        let digits: String = raw
-            .chars()
-            .filter(|c| !c.is_whitespace() && *c != '-')
-            .collect();
-        if digits.is_empty() {
-            continue;
-        }
-        match normalize_gtin(&digits).filter(|_| digits.len() >= 8) {
-            Some(gtin14) => {
-                if seen.insert(gtin14) {
-                    queue.push(digits);
-                }
-            }
-            None => warnings.push(format!(
-                "{feed}: \"{}\" is not a GTIN (8 to 14 digits), not asked",
-                raw.trim()
-            )),
-        }
-    }
-
-    let next = AtomicUsize::new(0);
-    let workers = concurrency.clamp(1, queue.len().max(1));
-    let mut outcomes: Vec<(usize, Outcome)> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..workers)
-            .map(|_| {
-                scope.spawn(|| {
-                    // A shared cursor, not a split of the list: a slow answer holds
-                    // up one worker while the others carry on with the rest.
-                    let mut done = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(gtin) = queue.get(i) else { break };
-                        done.push((i, ask(fetcher, feed, base, gtin)));
-                    }
-                    done
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| {
-                h.join()
-                    .unwrap_or_else(|_| vec![(usize::MAX, Outcome::Failed(FeedError::Panicked))])
-            })
-            .collect()
-    });
-    outcomes.sort_by_key(|(i, _)| *i);
+    let (queue, mut warnings) = super::gtin_queue(feed, gtins);
+    let outcomes = super::ask_each(&queue, concurrency, |gtin| ask(fetcher, feed, base, gtin));
+    let outcomes = outcomes
+        .into_iter()
+        .enumerate()
+        .map(|(i, o)| (i, o.unwrap_or(Outcome::Failed(FeedError::Panicked))));
 
     let mut products = Vec::new();
     let mut not_found = 0;
