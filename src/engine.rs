@@ -477,7 +477,8 @@ pub struct Evaluation<'a> {
     /// Catalog selectors of enabled rules: a product any of them matches (price
     /// and history aside) is watched, and its state recorded.
     watch_selectors: Vec<&'a Selector>,
-    index: RuleIndex,
+    watch_index: AnchorIndex,
+    index: AnchorIndex,
     /// feed -> id -> indices of the rules latched for that product; looked up
     /// by `&str`, so no key is built for the products that are not latched.
     latched: HashMap<String, HashMap<String, Vec<usize>>>,
@@ -487,36 +488,26 @@ pub struct Evaluation<'a> {
     failed_while_reading: BTreeMap<String, String>,
 }
 
-/// Which rules a product can possibly match, by the one identity condition each
-/// rule's candidates must meet (id, GTIN, brand, category, in that order of
-/// preference); rules with none meet every product. A product from a million
-/// line feed then meets only the few rules that could want it.
+/// Which selectors a product can possibly satisfy, by the one identity
+/// condition each must meet (id, GTIN, brand, category, or a word of the name,
+/// in that order of preference); selectors with none meet every product. A
+/// product from a million-line feed then meets only the few that could want it.
 #[derive(Default)]
-struct RuleIndex {
+struct AnchorIndex {
     always: Vec<usize>,
     by_id: HashMap<String, Vec<usize>>,
     by_gtin: HashMap<String, Vec<usize>>,
     by_brand: HashMap<String, Vec<usize>>,
     by_category: HashMap<String, Vec<usize>>,
+    by_word: HashMap<String, Vec<usize>>,
 }
 
-impl RuleIndex {
-    fn build(states: &[RuleState]) -> RuleIndex {
-        let mut index = RuleIndex::default();
-        for (i, state) in states.iter().enumerate() {
-            if !matches!(state.status, Status::Active) {
-                continue;
-            }
-            let anchor: Option<&Selector> = match &state.work {
-                Work::Add { selector, .. } => Some(selector),
-                Work::Notify { selector, .. } => Some(selector),
-                Work::Remove {
-                    catalog: Some(s), ..
-                } => Some(s),
-                // Nothing to learn from the catalog.
-                Work::Remove { catalog: None, .. } => continue,
-                Work::Swap { .. } => None,
-            };
+impl AnchorIndex {
+    /// `anchors[i]` is the selector item `i` must satisfy, or `None` for items
+    /// every product must meet.
+    fn build(anchors: &[Option<&Selector>]) -> AnchorIndex {
+        let mut index = AnchorIndex::default();
+        for (i, anchor) in anchors.iter().enumerate() {
             let push = |map: &mut HashMap<String, Vec<usize>>, k: &str| {
                 map.entry(k.to_string()).or_default().push(i)
             };
@@ -534,15 +525,24 @@ impl RuleIndex {
                     &mut index.by_category,
                     s.category.as_deref().unwrap_or_default(),
                 ),
+                // Every word must occur in the name, so the longest (likely the
+                // rarest) is a sound anchor.
+                Some(s) if !s.name_words.is_empty() => {
+                    let word = s
+                        .name_words
+                        .iter()
+                        .max_by_key(|w| w.len())
+                        .map_or("", String::as_str);
+                    push(&mut index.by_word, word)
+                }
                 _ => index.always.push(i),
             }
         }
         index
     }
 
-    /// The rules `f` can match, in rule order (which output order follows).
+    /// The items `f` can satisfy, appended to `out` (unsorted, maybe repeated).
     fn candidates(&self, f: &Folded, out: &mut Vec<usize>) {
-        out.clear();
         out.extend_from_slice(&self.always);
         if let Some(v) = self.by_id.get(f.product.id.as_str()) {
             out.extend_from_slice(v);
@@ -564,7 +564,36 @@ impl RuleIndex {
                 }
             }
         }
+        if !self.by_word.is_empty() {
+            for w in f.words() {
+                if let Some(v) = self.by_word.get(w.as_str()) {
+                    out.extend_from_slice(v);
+                }
+            }
+        }
     }
+}
+
+/// The anchor of each rule's per-product work; `None` for rules that must see
+/// every product (swaps), and rules with nothing to do stay out entirely.
+fn rule_anchors<'s>(states: &'s [RuleState]) -> Vec<Option<&'s Selector>> {
+    states
+        .iter()
+        .map(|state| {
+            if !matches!(state.status, Status::Active) {
+                return Some(&*NEVER_SELECTOR);
+            }
+            match &state.work {
+                Work::Add { selector, .. } => Some(&**selector),
+                Work::Notify { selector, .. } => Some(*selector),
+                Work::Remove {
+                    catalog: Some(s), ..
+                } => Some(*s),
+                Work::Remove { catalog: None, .. } => Some(&*NEVER_SELECTOR),
+                Work::Swap { .. } => None,
+            }
+        })
+        .collect()
 }
 
 impl<'a> Evaluation<'a> {
@@ -581,7 +610,7 @@ impl<'a> Evaluation<'a> {
             .iter()
             .map(|rule| RuleState::new(rule, ctx))
             .collect();
-        let watch_selectors = ctx
+        let watch_selectors: Vec<&Selector> = ctx
             .rules
             .rules
             .iter()
@@ -589,7 +618,9 @@ impl<'a> Evaluation<'a> {
             .flat_map(|r| r.selector.iter().chain(r.action.product_selector()))
             .filter(|s| s.scope == Scope::Catalog)
             .collect();
-        let index = RuleIndex::build(&states);
+        let index = AnchorIndex::build(&rule_anchors(&states));
+        let watch_index =
+            AnchorIndex::build(&watch_selectors.iter().map(|s| Some(*s)).collect::<Vec<_>>());
         let mut latched: HashMap<String, HashMap<String, Vec<usize>>> = HashMap::new();
         for (rule, key) in &ctx.memory.latched {
             if let Some(i) = ctx.rules.rules.iter().position(|r| &r.name == rule) {
@@ -608,6 +639,7 @@ impl<'a> Evaluation<'a> {
             basket_gtins,
             seq: 0,
             watch_selectors,
+            watch_index,
             index,
             latched,
             scratch: Vec::new(),
@@ -616,6 +648,11 @@ impl<'a> Evaluation<'a> {
     }
 
     fn in_basket(&self, p: &Product) -> bool {
+        // Most checks run with a small basket and a large feed: don't build keys
+        // for products that cannot be in it.
+        if self.basket_keys.is_empty() {
+            return false;
+        }
         self.basket_keys.contains(&p.key())
             || p.gtin14().is_some_and(|g| self.basket_gtins.contains(&g))
     }
@@ -631,17 +668,20 @@ impl<'a> Evaluation<'a> {
         let ctx = self.ctx;
         let currency = ctx.rules.settings.currency.as_str();
         let folded = Folded::new(product);
-        let watched = in_basket
-            || self
-                .watch_selectors
+        let mut candidates = std::mem::take(&mut self.scratch);
+        candidates.clear();
+        let watched = in_basket || {
+            self.watch_index.candidates(&folded, &mut candidates);
+            candidates
                 .iter()
-                .any(|s| check_ignoring_price(s, &folded));
+                .any(|&i| check_ignoring_price(self.watch_selectors[i], &folded))
+        };
+        candidates.clear();
         let latched_rules: &[usize] = self
             .latched
             .get(product.feed.as_str())
             .and_then(|ids| ids.get(product.id.as_str()))
             .map_or(&[], Vec::as_slice);
-        let mut candidates = std::mem::take(&mut self.scratch);
         self.index.candidates(&folded, &mut candidates);
         // A latched rule must see the product even if it cannot match it now:
         // not matching is what re-arms it.
@@ -1259,6 +1299,13 @@ impl<'a> RuleState<'a> {
         Ok(())
     }
 }
+
+/// Anchors rules that need no product at all under an id no feed uses, so the
+/// index never hands them one.
+static NEVER_SELECTOR: std::sync::LazyLock<Selector> = std::sync::LazyLock::new(|| Selector {
+    id: Some("\u{0}never".to_string()),
+    ..Selector::default()
+});
 
 enum Skip {
     Idle(String),
