@@ -462,6 +462,8 @@ enum Work<'r> {
 
 struct SwapSlot {
     item: BasketItem,
+    /// The item's most specific category, folded once.
+    category: Option<String>,
     best: Option<(usize, Product)>,
     /// An alternative was passed over because the shopper declined it recently:
     /// there is one, so "no alternative" would be untrue.
@@ -471,7 +473,8 @@ struct SwapSlot {
 pub struct Evaluation<'a> {
     ctx: &'a Context<'a>,
     states: Vec<RuleState<'a>>,
-    basket_keys: HashSet<ProductKey>,
+    /// feed -> ids in the basket, looked up by `&str` (no key built per product).
+    basket_keys: HashMap<String, HashSet<String>>,
     basket_gtins: HashSet<String>,
     seq: usize,
     /// Catalog selectors of enabled rules: a product any of them matches (price
@@ -495,12 +498,15 @@ pub struct Evaluation<'a> {
 #[derive(Default)]
 struct AnchorIndex {
     always: Vec<usize>,
-    by_id: HashMap<String, Vec<usize>>,
-    by_gtin: HashMap<String, Vec<usize>>,
-    by_brand: HashMap<String, Vec<usize>>,
-    by_category: HashMap<String, Vec<usize>>,
-    by_word: HashMap<String, Vec<usize>>,
+    by_id: Anchors,
+    by_gtin: Anchors,
+    by_brand: Anchors,
+    by_category: Anchors,
+    by_word: Anchors,
 }
+
+/// Anchor text -> indices; FNV-hashed, as every product looks several up.
+type Anchors = HashMap<String, Vec<usize>, text::FnvBuild>;
 
 impl AnchorIndex {
     /// `anchors[i]` is the selector item `i` must satisfy, or `None` for items
@@ -508,9 +514,7 @@ impl AnchorIndex {
     fn build(anchors: &[Option<&Selector>]) -> AnchorIndex {
         let mut index = AnchorIndex::default();
         for (i, anchor) in anchors.iter().enumerate() {
-            let push = |map: &mut HashMap<String, Vec<usize>>, k: &str| {
-                map.entry(k.to_string()).or_default().push(i)
-            };
+            let push = |map: &mut Anchors, k: &str| map.entry(k.to_string()).or_default().push(i);
             match anchor {
                 Some(s) if s.id.is_some() => {
                     push(&mut index.by_id, s.id.as_deref().unwrap_or_default())
@@ -566,7 +570,7 @@ impl AnchorIndex {
         }
         if !self.by_word.is_empty() {
             for w in f.words() {
-                if let Some(v) = self.by_word.get(w.as_str()) {
+                if let Some(v) = self.by_word.get(w) {
                     out.extend_from_slice(v);
                 }
             }
@@ -598,7 +602,13 @@ fn rule_anchors<'s>(states: &'s [RuleState]) -> Vec<Option<&'s Selector>> {
 
 impl<'a> Evaluation<'a> {
     pub fn new(ctx: &'a Context<'a>) -> Self {
-        let basket_keys = ctx.basket.iter().map(|i| i.product.key()).collect();
+        let mut basket_keys: HashMap<String, HashSet<String>> = HashMap::new();
+        for i in ctx.basket {
+            basket_keys
+                .entry(i.product.feed.clone())
+                .or_default()
+                .insert(i.product.id.clone());
+        }
         let basket_gtins = ctx
             .basket
             .iter()
@@ -647,14 +657,17 @@ impl<'a> Evaluation<'a> {
         }
     }
 
-    fn in_basket(&self, p: &Product) -> bool {
-        // Most checks run with a small basket and a large feed: don't build keys
-        // for products that cannot be in it.
+    fn in_basket(&self, f: &Folded) -> bool {
         if self.basket_keys.is_empty() {
             return false;
         }
-        self.basket_keys.contains(&p.key())
-            || p.gtin14().is_some_and(|g| self.basket_gtins.contains(&g))
+        let p = f.product;
+        self.basket_keys
+            .get(p.feed.as_str())
+            .is_some_and(|ids| ids.contains(p.id.as_str()))
+            || f.gtin()
+                .as_ref()
+                .is_some_and(|g| self.basket_gtins.contains(g))
     }
 
     /// Feeds one catalog product to the rules that could want it. Returns
@@ -664,10 +677,10 @@ impl<'a> Evaluation<'a> {
     pub fn observe(&mut self, product: &Product) -> bool {
         self.seq += 1;
         let seq = self.seq;
-        let in_basket = self.in_basket(product);
         let ctx = self.ctx;
         let currency = ctx.rules.settings.currency.as_str();
         let folded = Folded::new(product);
+        let in_basket = self.in_basket(&folded);
         let mut candidates = std::mem::take(&mut self.scratch);
         candidates.clear();
         let watched = in_basket || {
@@ -794,7 +807,12 @@ impl<'a> Evaluation<'a> {
                         continue;
                     }
                     for slot in watched.iter_mut() {
-                        if *keep_category && !shares_category(&slot.item.product, product) {
+                        if *keep_category
+                            && !slot
+                                .category
+                                .as_ref()
+                                .is_some_and(|c| folded.categories().contains(c))
+                        {
                             continue;
                         }
                         let id = Proposal::stable_id(
@@ -1286,6 +1304,7 @@ impl<'a> RuleState<'a> {
                     .filter(|i| check(selector, &Folded::new(&i.product), ctx, false) == Match::Yes)
                     .map(|i| SwapSlot {
                         item: i.clone(),
+                        category: i.product.most_specific_category().map(text::fold_tag),
                         best: None,
                         declined: false,
                     })
@@ -1482,7 +1501,7 @@ fn prices_since(points: &[&Observation], since: DateTime<Utc>, p: &Product) -> V
 /// check over a large feed. Each part is folded only if some rule asks for it.
 pub(crate) struct Folded<'p> {
     product: &'p Product,
-    words: std::cell::OnceCell<Vec<String>>,
+    words: std::cell::OnceCell<(String, Vec<(usize, usize)>)>,
     brand: std::cell::OnceCell<Option<String>>,
     categories: std::cell::OnceCell<Vec<String>>,
     gtin: std::cell::OnceCell<Option<String>>,
@@ -1499,8 +1518,11 @@ impl<'p> Folded<'p> {
         }
     }
 
-    fn words(&self) -> &[String] {
-        self.words.get_or_init(|| text::words(&self.product.name))
+    fn words(&self) -> impl Iterator<Item = &str> {
+        let (folded, ranges) = self
+            .words
+            .get_or_init(|| text::word_ranges(&self.product.name));
+        ranges.iter().map(move |&(a, b)| &folded[a..b])
     }
 
     fn brand(&self) -> &Option<String> {
@@ -1539,11 +1561,8 @@ fn check_ignoring_price(s: &Selector, f: &Folded) -> bool {
             return false;
         }
     }
-    if !s.name_words.is_empty() {
-        let words = f.words();
-        if !s.name_words.iter().all(|w| words.iter().any(|pw| pw == w)) {
-            return false;
-        }
+    if !s.name_words.is_empty() && !s.name_words.iter().all(|w| f.words().any(|pw| pw == w)) {
+        return false;
     }
     if let Some(b) = &s.brand {
         if f.brand().as_deref() != Some(b.as_str()) {

@@ -25,21 +25,96 @@ pub fn fold_tag(s: &str) -> String {
         }
         _ => s,
     };
-    fold(s)
-        .replace('-', " ")
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
+    // One pass, one allocation: this runs for every category of every product
+    // a check reads.
+    let mut out = String::with_capacity(s.len());
+    let mut gap = false;
+    let mut push = |c: char| {
+        if c == '-' || c.is_whitespace() {
+            gap = !out.is_empty();
+        } else {
+            if gap {
+                out.push(' ');
+                gap = false;
+            }
+            out.push(c);
+        }
+    };
+    if s.is_ascii() {
+        s.chars()
+            .map(|c| c.to_ascii_lowercase())
+            .for_each(&mut push);
+    } else {
+        fold(s).chars().for_each(&mut push);
+    }
+    out
 }
 
 /// The words of a text, folded: what `name` selectors match against.
 pub fn words(s: &str) -> Vec<String> {
+    if s.is_ascii() {
+        // The common case, without folding the whole text first.
+        return s
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(str::to_ascii_lowercase)
+            .collect();
+    }
     fold(s)
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
         .map(str::to_string)
         .collect()
 }
+
+/// The folded text and the byte ranges of its words: what `words` gives,
+/// with one allocation for the text and one for the ranges instead of one per
+/// word (the engine's per-product hot path).
+pub fn word_ranges(s: &str) -> (String, Vec<(usize, usize)>) {
+    let folded = fold(s);
+    let mut ranges = Vec::new();
+    let mut start = None;
+    for (i, c) in folded.char_indices() {
+        match (c.is_alphanumeric(), start) {
+            (true, None) => start = Some(i),
+            (false, Some(b)) => {
+                ranges.push((b, i));
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    if let Some(b) = start {
+        ranges.push((b, folded.len()));
+    }
+    (folded, ranges)
+}
+
+/// FNV-1a as a `Hasher`, for the engine's lookup tables keyed by short
+/// strings: much cheaper than SipHash, and nothing there is attacker-chosen in a
+/// way that could hurt (the keys come from the shopper's own rules).
+#[derive(Default, Clone, Copy)]
+pub struct FnvHasher(u64);
+
+impl std::hash::Hasher for FnvHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut hash = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for b in bytes {
+            hash ^= u64::from(*b);
+            hash = hash.wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = hash;
+    }
+}
+
+pub type FnvBuild = std::hash::BuildHasherDefault<FnvHasher>;
 
 /// 64-bit FNV-1a: a small, stable hash for proposal ids (stable across builds and
 /// platforms, unlike `std`'s `DefaultHasher`).
@@ -75,6 +150,30 @@ mod tests {
         assert_eq!(fold_tag("en:dark-chocolates"), "dark chocolates");
         assert_eq!(fold_tag("Dark chocolates"), "dark chocolates");
         assert_eq!(fold_tag("fr:pâtes-à-tartiner"), "pates a tartiner");
+    }
+
+    #[test]
+    fn tags_collapse_runs_of_dashes_and_spaces() {
+        assert_eq!(
+            fold_tag("  Food -  Snacks--Chocolate "),
+            "food snacks chocolate"
+        );
+        assert_eq!(fold_tag("en:-x-"), "x");
+        assert_eq!(fold_tag("Crème - Brûlée"), "creme brulee");
+    }
+
+    #[test]
+    fn word_ranges_give_the_same_words() {
+        for text in [
+            "Sun-cream SPF30, 200ml",
+            "Crème Brûlée  à la  carte",
+            "",
+            "--",
+        ] {
+            let (folded, ranges) = word_ranges(text);
+            let from_ranges: Vec<&str> = ranges.iter().map(|&(a, b)| &folded[a..b]).collect();
+            assert_eq!(from_ranges, words(text), "{text}");
+        }
     }
 
     #[test]
