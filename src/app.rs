@@ -160,6 +160,7 @@ impl From<crate::rules::RulesError> for Failure {
         let missing = e.is_missing_file();
         let invalid = matches!(e, crate::rules::RulesError::Invalid { .. });
         let not_text = matches!(e, crate::rules::RulesError::NotUtf8 { .. });
+        let too_large = matches!(e, crate::rules::RulesError::TooLarge { .. });
         let mut f = Failure {
             code: 2,
             error: anyhow::Error::new(e),
@@ -176,6 +177,8 @@ impl From<crate::rules::RulesError> for Failure {
                 "save the rules as UTF-8 text, or pass --rules PATH if this is not your rules file"
                     .into(),
             );
+        } else if too_large {
+            f.hint = Some("pass --rules PATH if this is not your rules file".into());
         }
         f
     }

@@ -509,6 +509,112 @@ fn a_missing_rules_file_suggests_basket_init_in_two_lines() {
     w.assert_basket_unchanged();
 }
 
+#[test]
+fn a_10_mb_rules_file_is_refused_unparsed_with_a_hint() {
+    // A log or a dump passed as --rules by mistake: refused by its size, after
+    // reading 1 MiB of it, not parsed line by line into ten million problems.
+    let w = World::new();
+    let mut big = String::from("[settings]\ncurrency = \"GBP\"\n");
+    let line = "# padding padding padding padding padding padding padding padding\n";
+    while big.len() < 10 * 1024 * 1024 {
+        big.push_str(line);
+    }
+    std::fs::write(w.env.rules_path(), &big).expect("write big rules");
+    let hits = w.server.total_hits();
+    for args in [&["check", "--no-input"][..], &["rules", "check"][..]] {
+        let out = w.run(args);
+        out.assert_code(2);
+        assert_eq!(
+            w.stderr(&out),
+            format!(
+                "error: the rules file {P} is larger than 1 MiB; a rules file is a few kilobytes of TOML\n\
+                 hint: pass --rules PATH if this is not your rules file\n"
+            )
+        );
+        assert_eq!(out.stdout, "");
+    }
+    assert_eq!(w.server.total_hits(), hits);
+    w.assert_basket_unchanged();
+}
+
+/// `depth` nested `not` tables written inline, on one line.
+fn nested_nots(depth: usize) -> String {
+    format!(
+        "[[rule]]\nname = \"Deep\"\nwhen = {}{{ basket = {{ has = {{ name = \"tea\" }} }} }}{}\nmatch = {{ name = \"tea\" }}\nadd = {{}}\n",
+        "{ not = ".repeat(depth),
+        " }".repeat(depth)
+    )
+}
+
+#[test]
+fn ten_thousand_nested_nots_are_an_error_not_a_stack_overflow() {
+    let stderr = assert_rules_rejected(
+        &nested_nots(10_000),
+        &[
+            &format!("{P}:3:"),
+            ": invalid TOML: tables or arrays nested too deeply\n",
+            "  = hint: conditions need only a few levels of `all`, `any` and `not`; flatten this\n",
+            &format!("{P}: 1 problem found; nothing was fetched or changed\n"),
+        ],
+    );
+    // The 100 KB line is quoted as a window around the caret, not whole.
+    assert!(stderr.len() < 1_000, "{} bytes:\n{stderr}", stderr.len());
+    let quoted = stderr.lines().nth(2).expect("the quoted line");
+    assert!(
+        quoted.starts_with("3 | ...") && quoted.ends_with("..."),
+        "{quoted}"
+    );
+}
+
+#[test]
+fn ten_thousand_nested_dotted_keys_are_an_error_not_a_stack_overflow() {
+    let rules = format!(
+        "[[rule]]\nname = \"Deep\"\nmatch = {{ name = \"tea\" }}\nadd = {{}}\nwhen.{}.basket.has.name = \"tea\"\n",
+        vec!["not"; 10_000].join(".")
+    );
+    assert_rules_rejected(
+        &rules,
+        &[
+            ": invalid TOML: tables or arrays nested too deeply\n",
+            "= hint: conditions need only a few levels",
+        ],
+    );
+}
+
+#[test]
+fn a_few_nested_nots_are_still_fine() {
+    let w = World::new();
+    w.write_rules(&format!(
+        "[feeds.grocer]\nkind = \"json\"\nurl = \"$SERVER/grocer.json\"\n{}",
+        nested_nots(20)
+    ));
+    let out = w.run(&["rules", "check"]);
+    out.assert_ok();
+}
+
+#[test]
+fn a_without_list_on_an_add_says_it_belongs_to_swap() {
+    assert_rules_rejected(
+        r#"
+[feeds.grocer]
+kind = "json"
+url = "$SERVER/grocer.json"
+
+[[rule]]
+name = "Biscuits"
+match = { feed = "grocer", name = "biscuits" }
+add = { without = ["palm-oil"], without_allergens = ["gluten"] }
+"#,
+        &[
+            &format!(
+                "{P}:9:9: 'without' belongs to swap, not add\n  |\n9 | add = {{ without = [\"palm-oil\"], without_allergens = [\"gluten\"] }}\n  |         ^^^^^^^\n  = hint: add has no list of things to avoid; use a swap rule to replace basket items that contain them\n"
+            ),
+            &format!("{P}:9:33: 'without_allergens' belongs to swap, not add\n"),
+            &format!("{P}: 2 problems found; nothing was fetched or changed\n"),
+        ],
+    );
+}
+
 /// Ten mistakes in one file: every one is listed, in file order, and counted.
 const MANY_MISTAKES: &str = r#"[setings]
 currency = "GBP"
