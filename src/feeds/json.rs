@@ -46,6 +46,7 @@ pub(crate) fn parse(
         }
         Err(whole) => {
             if !looks_like_json_lines(body) {
+                not_utf8(body)?;
                 return Err(json_error(&whole));
             }
             collect_lines(source, body, &mut products, &mut report);
@@ -92,7 +93,12 @@ fn collect_lines(
         match serde_json::from_slice::<Value>(line) {
             Ok(Value::Object(object)) => keep(source, &at, &object, products, report),
             Ok(other) => report.skip(format!("{at}: {} is not an object", kind_of(&other))),
-            Err(e) => report.skip(format!("{at}: not valid JSON: {}", message_of(&e))),
+            Err(e) => match not_utf8(line) {
+                Err(FeedError::NotUtf8 { byte, column, .. }) => report.skip(format!(
+                    "{at}: not UTF-8 text: byte 0x{byte:02X} at column {column}"
+                )),
+                _ => report.skip(format!("{at}: not valid JSON: {}", message_of(&e))),
+            },
         }
     }
 }
@@ -126,7 +132,31 @@ fn looks_like_json_lines(body: &[u8]) -> bool {
 /// Open-Meteo's that are one object.
 pub(crate) fn parse_document(bytes: &[u8]) -> Result<Value, FeedError> {
     let body = checked_body(bytes, "JSON")?;
-    serde_json::from_slice(body).map_err(|e| json_error(&e))
+    serde_json::from_slice(body).map_err(|e| not_utf8(body).err().unwrap_or_else(|| json_error(&e)))
+}
+
+/// Where the body stops being UTF-8, as an error; checked only once serde_json
+/// has failed, so a good feed is not scanned twice.
+fn not_utf8(body: &[u8]) -> Result<(), FeedError> {
+    let Err(e) = std::str::from_utf8(body) else {
+        return Ok(());
+    };
+    let at = e.valid_up_to();
+    let before = &body[..at];
+    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+    let line_start = before
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    let column = String::from_utf8_lossy(&before[line_start..])
+        .chars()
+        .count()
+        + 1;
+    Err(FeedError::NotUtf8 {
+        byte: body[at],
+        line,
+        column,
+    })
 }
 
 fn json_error(e: &serde_json::Error) -> FeedError {

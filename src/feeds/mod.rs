@@ -215,6 +215,14 @@ pub enum FeedError {
         column: usize,
         message: String,
     },
+    /// JSON must be UTF-8 (RFC 8259); a Latin-1 or Windows-1252 export is the
+    /// usual cause, and serde_json's "invalid unicode code point" does not say so.
+    #[error("not UTF-8 text: byte 0x{byte:02X} at line {line}, column {column} (is it Latin-1?)")]
+    NotUtf8 {
+        byte: u8,
+        line: usize,
+        column: usize,
+    },
     #[error("not valid CSV: {0}")]
     Csv(String),
     #[error("missing column {0}")]
