@@ -1076,6 +1076,264 @@ add = { limit = 3 }
     w.assert_basket_unchanged();
 }
 
+/// Runs a check with the grocer feed and a feed `bad` of `kind` answering
+/// `reply`, and a rule adding up to ten teas from `bad`. Returns the warnings
+/// and the proposed `bad` products as `id name price currency`.
+fn bad_feed_outcome(kind: &str, reply: Reply) -> (Vec<String>, Vec<String>) {
+    let w = World::new();
+    w.server.set("/bad", reply);
+    w.write_rules(&format!(
+        r#"
+[settings]
+currency = "GBP"
+
+[feeds.bad]
+kind = "{kind}"
+url = "$SERVER/bad"
+
+[feeds.grocer]
+kind = "json"
+url = "$SERVER/grocer.json"
+
+[[rule]]
+name = "Tea"
+match = {{ feed = "bad", name = "tea" }}
+add = {{ limit = 10 }}
+"#
+    ));
+    let out = w.run(&["check", "--no-input", "--format", "json"]);
+    out.assert_ok();
+    let report = out.json();
+    let warnings = report["warnings"]
+        .as_array()
+        .expect("warnings")
+        .iter()
+        .map(|v| v.as_str().expect("text").to_string())
+        .collect();
+    let mut proposed: Vec<String> = report["proposals"]
+        .as_array()
+        .expect("proposals")
+        .iter()
+        .map(|p| {
+            let p = &p["product"];
+            format!(
+                "{} {} {} {}",
+                p["id"].as_str().unwrap_or("-"),
+                p["name"].as_str().unwrap_or("-"),
+                p["price"].as_str().unwrap_or("-"),
+                p["currency"].as_str().unwrap_or("-")
+            )
+        })
+        .collect();
+    proposed.sort();
+    w.assert_basket_unchanged();
+    (warnings, proposed)
+}
+
+const DTD_NOTE: &str = "(only XML's predefined entities are expanded, never a DTD's)";
+
+#[test]
+fn a_billion_laughs_merchant_feed_skips_the_item_and_expands_nothing() {
+    let mut xml =
+        String::from("<?xml version=\"1.0\"?>\n<!DOCTYPE lolz [\n <!ENTITY lol \"lol\">\n");
+    for i in 1..10 {
+        let prev = if i == 1 {
+            "&lol;".to_string()
+        } else {
+            format!("&lol{};", i - 1)
+        };
+        xml.push_str(&format!(" <!ENTITY lol{i} \"{}\">\n", prev.repeat(10)));
+    }
+    xml.push_str(
+        "]>\n<rss version=\"2.0\" xmlns:g=\"http://base.google.com/ns/1.0\"><channel>\n\
+         <item><g:id>A-1</g:id><title>Tea &lol9;</title><g:price>2.50 GBP</g:price></item>\n\
+         <item><g:id>A-2</g:id><title>Green Tea &amp; Mint</title><g:price>1.50 GBP</g:price></item>\n\
+         </channel></rss>\n",
+    );
+    let (warnings, proposed) = bad_feed_outcome("merchant", Reply::xml(xml));
+    assert_eq!(
+        warnings,
+        [format!("feed 'bad': 1 of 2 records skipped: item 1 (id A-1): uses the entity &lol9; {DTD_NOTE}")]
+    );
+    assert_eq!(proposed, ["A-2 Green Tea & Mint 1.50 GBP"]);
+}
+
+#[test]
+fn an_external_entity_in_a_merchant_feed_is_never_read() {
+    let secret = std::env::temp_dir().join(format!("basket-xxe-{}.txt", std::process::id()));
+    std::fs::write(&secret, "TOP-SECRET-XXE").expect("write the local file");
+    let xml = format!(
+        "<?xml version=\"1.0\"?>\n<!DOCTYPE r [ <!ENTITY xxe SYSTEM \"file://{}\"> ]>\n\
+         <rss version=\"2.0\" xmlns:g=\"http://base.google.com/ns/1.0\"><channel>\n\
+         <item><g:id>A-1</g:id><title>Tea &xxe;</title><g:price>2.50 GBP</g:price></item>\n\
+         <item><g:id>A-2</g:id><title>Mint Tea</title><g:price>1.50 GBP</g:price></item>\n\
+         </channel></rss>\n",
+        secret.display()
+    );
+    let (warnings, proposed) = bad_feed_outcome("merchant", Reply::xml(xml));
+    let _ = std::fs::remove_file(&secret);
+    assert_eq!(
+        warnings,
+        [format!(
+            "feed 'bad': 1 of 2 records skipped: item 1 (id A-1): uses the entity &xxe; {DTD_NOTE}"
+        )]
+    );
+    assert_eq!(proposed, ["A-2 Mint Tea 1.50 GBP"]);
+}
+
+#[test]
+fn a_latin_1_json_feed_says_it_is_not_utf_8() {
+    let body = "[{\"id\": \"T-1\", \"name\": \"Caf\u{e9} Tea\", \"price\": \"2.50\"}]";
+
+    assert_feed_fails(
+        "json",
+        "$SERVER/bad",
+        Some(Reply::json(latin1(body))),
+        "not UTF-8 text: byte 0xE9 at line 1, column 28 (is it Latin-1?)",
+    );
+}
+
+/// `text` as Latin-1 bytes (every char is below U+0100), as an old export
+/// writes it.
+fn latin1(text: &str) -> Vec<u8> {
+    text.chars()
+        .map(|c| u8::try_from(u32::from(c)).expect("a Latin-1 character"))
+        .collect()
+}
+
+#[test]
+fn a_latin_1_line_in_json_lines_or_csv_skips_that_record_only() {
+    let jsonl = latin1(
+        "{\"id\": \"T-1\", \"name\": \"Mint Tea\", \"price\": \"1.50\"}\n{\"id\": \"T-2\", \"name\": \"Caf\u{e9} Tea\", \"price\": \"2.50\"}\n",
+    );
+    let (warnings, proposed) = bad_feed_outcome("json", Reply::json(jsonl));
+    assert_eq!(
+        warnings,
+        ["feed 'bad': 1 of 2 records skipped: line 2: not UTF-8 text: byte 0xE9 at column 27"]
+    );
+    assert_eq!(proposed, ["T-1 Mint Tea 1.50 GBP"]);
+
+    let csv = latin1("id,name,price\nT-1,Caf\u{e9} Tea,2.50\nT-2,Mint Tea,1.50\n");
+    let (warnings, proposed) = bad_feed_outcome("csv", Reply::csv(csv));
+    assert_eq!(
+        warnings,
+        ["feed 'bad': 1 of 2 records skipped: line 2: not valid UTF-8"]
+    );
+    assert_eq!(proposed, ["T-2 Mint Tea 1.50 GBP"]);
+}
+
+#[test]
+fn a_bom_crlf_and_quoted_newlines_are_read_as_meant() {
+    let (warnings, proposed) = bad_feed_outcome(
+        "json",
+        Reply::json(
+            b"\xEF\xBB\xBF[{\"id\": \"T-1\", \"name\": \"Tea\", \"price\": \"2.50\"}]\r\n".to_vec(),
+        ),
+    );
+    assert_eq!(
+        (warnings, proposed),
+        (vec![], vec!["T-1 Tea 2.50 GBP".to_string()])
+    );
+
+    let (warnings, proposed) = bad_feed_outcome(
+        "csv",
+        Reply::csv(
+            b"\xEF\xBB\xBFid,name,price,currency\r\nT-1,Tea,2.50,GBP\r\nT-2,\"Mint\r\nTea, \"\"fresh\"\"\",1.50,GBP\r\n"
+                .to_vec(),
+        ),
+    );
+    assert_eq!(warnings, Vec::<String>::new());
+    assert_eq!(
+        proposed,
+        ["T-1 Tea 2.50 GBP", "T-2 Mint\r\nTea, \"fresh\" 1.50 GBP"]
+    );
+
+    let (warnings, proposed) = bad_feed_outcome(
+        "merchant",
+        Reply::new(
+            200,
+            "text/tab-separated-values",
+            b"\xEF\xBB\xBFid\ttitle\tprice\r\nM-1\tTea\t3.00 GBP\r\n".to_vec(),
+        ),
+    );
+    assert_eq!(
+        (warnings, proposed),
+        (vec![], vec!["M-1 Tea 3.00 GBP".to_string()])
+    );
+}
+
+#[test]
+fn a_csv_with_an_unclosed_quote_or_missing_columns_is_named() {
+    assert_feed_fails(
+        "csv",
+        "$SERVER/bad",
+        Some(Reply::csv("id,price\nT-1,2.50\n")),
+        "missing column 'name'",
+    );
+    assert_feed_fails(
+        "csv",
+        "$SERVER/bad",
+        Some(Reply::csv("name,price\nTea,2.50\n")),
+        "missing column 'id' (or 'gtin')",
+    );
+    // An unclosed quote swallows the rest of the file into one field: the
+    // record is short of fields and skipped, the one before it is kept.
+    let (warnings, proposed) = bad_feed_outcome(
+        "csv",
+        Reply::csv("id,name,price\nT-1,Tea,2.50\nT-2,\"Mint Tea,1.50\nT-3,Green Tea,1.00\n"),
+    );
+    assert_eq!(
+        warnings,
+        ["feed 'bad': 1 of 2 records skipped: line 3: 2 fields, expected 3"]
+    );
+    assert_eq!(proposed, ["T-1 Tea 2.50 GBP"]);
+}
+
+#[test]
+fn negative_and_absurd_prices_are_skipped_and_counted() {
+    let (warnings, proposed) = bad_feed_outcome(
+        "json",
+        Reply::json(
+            r#"[{"id": "T-1", "name": "Tea", "price": "-2.50"},
+                {"id": "T-2", "name": "Mint Tea", "price": "1e400"},
+                {"id": "T-3", "name": "Rare Tea", "price": 1e15},
+                {"id": "T-4", "name": "Green Tea", "price": "1.00", "regular_price": "-0"}]"#,
+        ),
+    );
+    assert_eq!(
+        warnings,
+        ["feed 'bad': 3 of 4 records skipped: record 1: price \"-2.50\" is negative"]
+    );
+    assert_eq!(proposed, ["T-4 Green Tea 1.00 GBP"]);
+
+    let (warnings, proposed) = bad_feed_outcome(
+        "csv",
+        Reply::csv("id,name,price\nT-1,Tea,1e400\nT-2,Mint Tea,1.50\n"),
+    );
+    assert_eq!(
+        warnings,
+        ["feed 'bad': 1 of 2 records skipped: line 2: price \"1e400\" is not a number"]
+    );
+    assert_eq!(proposed, ["T-2 Mint Tea 1.50 GBP"]);
+}
+
+#[test]
+fn an_unknown_currency_skips_the_record() {
+    let (warnings, proposed) = bad_feed_outcome(
+        "json",
+        Reply::json(
+            r#"[{"id": "T-1", "name": "Tea", "price": "2.50", "currency": "zorkmids"},
+                {"id": "T-2", "name": "Mint Tea", "price": "1.50", "currency": "XYZ"},
+                {"id": "T-3", "name": "Green Tea", "price": "1.00", "currency": "eur"}]"#,
+        ),
+    );
+    assert_eq!(
+        warnings,
+        ["feed 'bad': 2 of 3 records skipped: record 1: currency \"zorkmids\" is not an ISO 4217 code"]
+    );
+    assert_eq!(proposed, ["T-3 Green Tea 1.00 EUR"]);
+}
+
 #[test]
 fn when_every_feed_fails_each_is_named_and_the_run_fails() {
     let w = World::new();
