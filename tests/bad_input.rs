@@ -1378,6 +1378,134 @@ add = {}
 }
 
 // ---------------------------------------------------------------------------
+// HTTP
+
+#[test]
+fn a_redirect_loop_is_a_clear_warning() {
+    assert_feed_fails(
+        "json",
+        "$SERVER/bad",
+        Some(Reply::status(302, "").with_header("Location", "/bad")),
+        "request to $SERVER/bad failed: redirect loop: it leads back to a URL already visited",
+    );
+}
+
+#[test]
+fn a_redirect_to_a_local_file_is_refused_and_the_file_never_read() {
+    let w = World::new();
+    let local = w.env.root().join("private.json");
+    std::fs::write(
+        &local,
+        r#"[{"id": "SECRET-1", "name": "Panettone from the disk", "price": "1.00"}]"#,
+    )
+    .expect("write the local file");
+    let target = format!("file://{}", local.display());
+    assert_feed_fails(
+        "json",
+        "$SERVER/bad",
+        Some(Reply::status(302, "").with_header("Location", &target)),
+        "HTTP 302 Found from $SERVER/bad: redirected to a file: URL; a feed may only redirect to http or https",
+    );
+}
+
+/// A bare TCP server on 127.0.0.1 for answers tiny_http will not give: a
+/// `Content-Length` of 2 GB, a body without end. Each connection gets its own
+/// thread running `answer` once the request's head is read; it stops when
+/// dropped (the threads end when basket hangs up).
+struct RawServer {
+    port: u16,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl RawServer {
+    fn start(answer: fn(&mut std::net::TcpStream) -> std::io::Result<()>) -> RawServer {
+        use std::io::Read;
+        use std::sync::atomic::Ordering;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        listener.set_nonblocking(true).expect("non-blocking");
+        let port = listener.local_addr().expect("addr").port();
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stopped = stop.clone();
+        std::thread::spawn(move || {
+            while !stopped.load(Ordering::SeqCst) {
+                let Ok((mut stream, _)) = listener.accept() else {
+                    std::thread::sleep(std::time::Duration::from_millis(5));
+                    continue;
+                };
+                std::thread::spawn(move || {
+                    let _ = stream.set_nonblocking(false);
+                    let mut head = Vec::new();
+                    let mut buf = [0u8; 1024];
+                    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                        match stream.read(&mut buf) {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => head.extend_from_slice(&buf[..n]),
+                        }
+                    }
+                    let _ = answer(&mut stream);
+                });
+            }
+        });
+        RawServer { port, stop }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+}
+
+impl Drop for RawServer {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// Writes zeros until the client hangs up.
+fn endless(stream: &mut std::net::TcpStream) -> std::io::Result<()> {
+    use std::io::Write;
+    let block = vec![b'0'; 64 * 1024];
+    loop {
+        stream.write_all(&block)?;
+    }
+}
+
+#[test]
+fn a_2_gb_body_is_refused_by_its_length_before_reading_it() {
+    let raw = RawServer::start(|s| {
+        use std::io::Write;
+        s.write_all(
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2147483648\r\n\r\n[",
+        )?;
+        endless(s)
+    });
+    let started = std::time::Instant::now();
+    assert_feed_fails(
+        "json",
+        &raw.url("/huge.json"),
+        None,
+        "response larger than the 64 MiB limit",
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+}
+
+#[test]
+fn an_endless_body_without_a_length_stops_at_the_cap() {
+    let raw = RawServer::start(|s| {
+        use std::io::Write;
+        s.write_all(
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n[",
+        )?;
+        endless(s)
+    });
+    assert_feed_fails(
+        "json",
+        &raw.url("/endless.json"),
+        None,
+        "response larger than the 64 MiB limit",
+    );
+}
+
+// ---------------------------------------------------------------------------
 // Weather
 
 #[test]

@@ -17,7 +17,7 @@
 use std::fs::File;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, TimeDelta, Utc};
 use reqwest::header::{self, HeaderMap};
@@ -161,6 +161,7 @@ impl Fetcher {
             .timeout(opts.timeout)
             .user_agent(opts.user_agent.as_str())
             .gzip(true)
+            .redirect(redirect_policy())
             .build()
             .map_err(|e| FeedError::Client(root_cause(&e)))?;
         let cache = opts.cache_dir.as_deref().map(Cache::new);
@@ -370,6 +371,10 @@ impl Fetcher {
                 request = request.header(header::IF_MODIFIED_SINCE, date);
             }
         }
+        // reqwest's blocking client applies `timeout` to each read of the body,
+        // not to the whole of it: a server trickling a byte at a time
+        // (slowloris) would hold the run forever. The deadline makes it total.
+        let deadline = Instant::now() + self.opts.timeout;
         let response = request.send().map_err(|e| self.request_error(url, &e))?;
         let status = response.status();
         let etag = header_text(response.headers(), header::ETAG);
@@ -382,7 +387,14 @@ impl Fetcher {
         }
         if !status.is_success() {
             let retry_after = retry_after(response.headers());
-            let detail = error_detail(response);
+            let detail = if status.is_redirection() {
+                unfollowed_redirect(response.headers())
+            } else {
+                error_detail(Deadline {
+                    inner: response,
+                    until: deadline,
+                })
+            };
             return Err(Failed {
                 error: FeedError::Http {
                     status: status.as_u16(),
@@ -403,7 +415,11 @@ impl Fetcher {
                 limit: self.opts.max_bytes,
             }));
         }
-        let bytes = self.read_capped(response).map_err(|e| match e {
+        let body = Deadline {
+            inner: response,
+            until: deadline,
+        };
+        let bytes = self.read_capped(body).map_err(|e| match e {
             ReadError::TooLarge => Failed::fatal(FeedError::TooLarge {
                 limit: self.opts.max_bytes,
             }),
@@ -478,6 +494,75 @@ impl Fetcher {
                 Failed::transient(error)
             }
         }
+    }
+}
+
+/// The most redirects followed for one request, as browsers roughly do.
+const MAX_REDIRECTS: usize = 10;
+
+/// Why a redirect was not followed, as the last cause of reqwest's error (which
+/// [`root_cause`] shows).
+#[derive(Debug, thiserror::Error)]
+enum RedirectRefused {
+    #[error("redirect loop: it leads back to a URL already visited")]
+    Loop,
+    #[error("more than {MAX_REDIRECTS} redirects")]
+    TooMany,
+    /// A feed server must not make basket read a local file (`file://`) or
+    /// speak anything but HTTP.
+    #[error("redirected to a {0}: URL; a feed may only redirect to http or https")]
+    Scheme(String),
+}
+
+/// Follows http(s) redirects only, names a loop as one, and stops at
+/// [`MAX_REDIRECTS`]. The target URL is left out of the reasons: it is the
+/// server's text, and may hold credentials.
+fn redirect_policy() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        let scheme = attempt.url().scheme().to_ascii_lowercase();
+        if scheme != "http" && scheme != "https" {
+            let error = RedirectRefused::Scheme(scheme);
+            attempt.error(error)
+        } else if attempt.previous().contains(attempt.url()) {
+            attempt.error(RedirectRefused::Loop)
+        } else if attempt.previous().len() > MAX_REDIRECTS {
+            attempt.error(RedirectRefused::TooMany)
+        } else {
+            attempt.follow()
+        }
+    })
+}
+
+/// Why a redirect came back unfollowed: reqwest hands back a 3xx whose
+/// `Location` is not http(s) (`file:///etc/passwd`) instead of following it.
+fn unfollowed_redirect(headers: &HeaderMap) -> Option<String> {
+    let Some(location) = header_text(headers, header::LOCATION) else {
+        return Some("a redirect without a Location".to_string());
+    };
+    let scheme = location
+        .split_once(':')
+        .map(|(s, _)| s.trim().to_ascii_lowercase())
+        .filter(|s| is_scheme(s))?;
+    (scheme != "http" && scheme != "https").then(|| RedirectRefused::Scheme(scheme).to_string())
+}
+
+/// A reader that fails with `TimedOut` once `until` has passed. Each read is
+/// bounded by the client's per-read timeout, so a body takes at most about
+/// twice the timeout however slowly it arrives.
+struct Deadline<R> {
+    inner: R,
+    until: Instant,
+}
+
+impl<R: Read> Read for Deadline<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if Instant::now() >= self.until {
+            return Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "the body did not arrive in time",
+            ));
+        }
+        self.inner.read(buf)
     }
 }
 
@@ -607,7 +692,7 @@ fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
 
 /// APIs explain refusals in their error body (Open-Meteo: `{"error": true,
 /// "reason": "..."}`); keep that one line when it is there.
-fn error_detail(response: reqwest::blocking::Response) -> Option<String> {
+fn error_detail(response: impl Read) -> Option<String> {
     let mut body = Vec::new();
     response
         .take(ERROR_BODY_LIMIT)
@@ -917,6 +1002,105 @@ mod tests {
         assert_eq!(err.to_string(), "timed out after 0.3 s");
         assert_eq!(server.hits("/slow"), 2, "a timeout is retried");
         assert!(started.elapsed() < Duration::from_millis(1400), "no hang");
+    }
+
+    /// Slowloris: the head arrives at once, then the body one byte at a time,
+    /// each in time to beat any per-read timeout. The total timeout still ends
+    /// the request.
+    #[test]
+    fn a_trickling_body_ends_in_the_total_timeout() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { return };
+                thread::spawn(move || {
+                    let mut buf = [0u8; 4096];
+                    let _ = io::Read::read(&mut stream, &mut buf);
+                    let _ = stream.write_all(
+                        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n",
+                    );
+                    for _ in 0..1000 {
+                        if stream.write_all(b" ").is_err() {
+                            return;
+                        }
+                        thread::sleep(Duration::from_millis(50));
+                    }
+                });
+            }
+        });
+        let f = fetcher_with(FetchOptions {
+            timeout: Duration::from_millis(600),
+            retries: 1,
+            ..opts(None, T0)
+        });
+        let started = Instant::now();
+        let err = f
+            .get(&format!("http://127.0.0.1:{port}/slow.json"))
+            .expect_err("never finishes");
+        assert_eq!(err.to_string(), "timed out after 0.6 s");
+        // Two attempts of 0.6 s and a short backoff, not 100,000 x 50 ms.
+        assert!(
+            started.elapsed() < Duration::from_secs(3),
+            "{:?}",
+            started.elapsed()
+        );
+    }
+
+    #[test]
+    fn redirects_stop_at_a_loop_a_long_chain_or_another_scheme() {
+        let server = Server::start();
+        server.script(
+            "/loop",
+            vec![Reply::status(302, b"").header("Location", "/loop")],
+        );
+        for i in 0..12 {
+            server.script(
+                &format!("/chain{i}"),
+                vec![Reply::status(301, b"").header("Location", &format!("/chain{}", i + 1))],
+            );
+        }
+        server.script("/chain12", vec![Reply::ok(b"[]")]);
+        server.script(
+            "/chain-ok",
+            vec![Reply::status(302, b"").header("Location", "/chain3")],
+        );
+        server.script(
+            "/to-file",
+            vec![Reply::status(302, b"").header("Location", "file:///etc/passwd")],
+        );
+        server.script(
+            "/to-ftp",
+            vec![Reply::status(307, b"").header("Location", "ftp://files.example/feed.csv")],
+        );
+        let f = fetcher(1024);
+        let base = &server.base;
+        let err = f.get(&server.url("/loop")).expect_err("a loop");
+        assert_eq!(
+            err.to_string(),
+            format!("request to {base}/loop failed: redirect loop: it leads back to a URL already visited")
+        );
+        let err = f.get(&server.url("/chain0")).expect_err("12 redirects");
+        assert_eq!(
+            err.to_string(),
+            format!("request to {base}/chain0 failed: more than 10 redirects")
+        );
+        // Nine hops are fine.
+        assert_eq!(
+            f.get(&server.url("/chain-ok")).expect("9 redirects").bytes,
+            b"[]"
+        );
+        let err = f.get(&server.url("/to-file")).expect_err("file://");
+        assert_eq!(
+            err.to_string(),
+            format!("HTTP 302 Found from {base}/to-file: redirected to a file: URL; a feed may only redirect to http or https")
+        );
+        let err = f.get(&server.url("/to-ftp")).expect_err("ftp://");
+        assert_eq!(
+            err.to_string(),
+            format!("request to {base}/to-ftp failed: redirected to a ftp: URL; a feed may only redirect to http or https")
+        );
+        assert_eq!(server.hits("/loop"), 1, "a loop is not retried");
     }
 
     #[test]
