@@ -93,6 +93,19 @@ impl Context {
         })
     }
 
+    /// Loads the rules file, warning when other users may write it: whoever can
+    /// edit the rules decides what basket proposes, and what `--yes` buys.
+    pub fn load_rules(&self) -> Result<crate::rules::RuleSet, crate::rules::RulesError> {
+        let ruleset = crate::rules::load(&self.rules_path)?;
+        if crate::private::writable_by_others(&self.rules_path) {
+            let path = self.rules_path.display();
+            self.warn(&format!(
+                "{path} is writable by other users: anyone on this machine can change what basket proposes; chmod o-w {path}"
+            ));
+        }
+        Ok(ruleset)
+    }
+
     /// A warning on stderr, unless `--quiet`.
     pub fn warn(&self, msg: &str) {
         if !self.quiet {
