@@ -261,7 +261,9 @@ impl Fetcher {
             ) => {
                 let warning = self.cache.as_ref().and_then(|cache| {
                     let meta = Meta {
-                        url: url.to_string(),
+                        // Not the password of a `user:password@` URL: the
+                        // cache is private, but a password has no use there.
+                        url: super::shown_url(url).into_owned(),
                         etag,
                         last_modified,
                         fetched_at: self.opts.now,
