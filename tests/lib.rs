@@ -11,3 +11,4 @@ mod harness_selftest;
 mod http_cache;
 mod interactive;
 mod notify;
+mod secrets;
