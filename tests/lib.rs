@@ -11,4 +11,5 @@ mod harness_selftest;
 mod http_cache;
 mod interactive;
 mod notify;
+mod properties;
 mod secrets;
