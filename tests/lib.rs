@@ -7,6 +7,7 @@ mod support;
 mod bad_input;
 mod check;
 mod commands;
+mod crash;
 mod harness_selftest;
 mod http_cache;
 mod interactive;
