@@ -1408,6 +1408,36 @@ fn a_redirect_to_a_local_file_is_refused_and_the_file_never_read() {
     );
 }
 
+#[test]
+fn a_tls_error_is_a_warning_naming_the_feed() {
+    // https:// to a server that answers in plain HTTP at once: the TLS
+    // handshake fails on its first record.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            let _ = std::io::Write::write_all(
+                &mut stream,
+                b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n",
+            );
+        }
+    });
+    let url = format!("https://127.0.0.1:{port}/bad");
+    let w = World::new();
+    w.write_rules(&two_feeds("json", &url));
+    let out = w.run(&["check", "--no-input", "--format", "json"]);
+    out.assert_ok();
+    let warnings = out.json()["warnings"].clone();
+    assert_eq!(
+        warnings,
+        serde_json::json!([format!(
+            "feed 'bad': cannot connect to {url}: received corrupt message of type InvalidContentType; rules that need it were skipped"
+        )])
+    );
+    w.assert_basket_unchanged();
+}
+
 /// A bare TCP server on 127.0.0.1 for answers tiny_http will not give: a
 /// `Content-Length` of 2 GB, a body without end. Each connection gets its own
 /// thread running `answer` once the request's head is read; it stops when
