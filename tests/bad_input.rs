@@ -1751,6 +1751,33 @@ fn a_data_dir_that_is_a_regular_file_says_so() {
 }
 
 #[test]
+fn a_basket_db_that_cannot_be_opened_fails_clearly() {
+    // Tests run as root, for whom no mode makes a directory read-only: a
+    // directory in basket.db's place is the unopenable store here.
+    let w = World::new();
+    let db = w.env.db_path();
+    for extra in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{extra}", db.display()));
+    }
+    std::fs::create_dir(&db).expect("a directory named basket.db");
+    std::fs::write(db.join("keep"), "mine").expect("a file in it");
+    for args in STORE_COMMANDS {
+        let out = w.run(args);
+        out.assert_code(1);
+        assert_eq!(
+            w.stderr(&out),
+            "error: cannot open $ROOT/data/basket.db: Is a directory (os error 21); check the data directory's permissions or pass --data-dir\n\
+             hint: check that the data directory is writable, or pass --data-dir DIR\n",
+            "{args:?}"
+        );
+    }
+    assert_eq!(
+        std::fs::read_to_string(db.join("keep")).expect("kept"),
+        "mine"
+    );
+}
+
+#[test]
 fn a_garbage_basket_db_is_refused_and_left_alone() {
     let w = World::new();
     let db = w.env.db_path();
