@@ -93,6 +93,19 @@ impl Context {
         })
     }
 
+    /// Loads the rules file, warning when other users may write it: whoever can
+    /// edit the rules decides what basket proposes, and what `--yes` buys.
+    pub fn load_rules(&self) -> Result<crate::rules::RuleSet, crate::rules::RulesError> {
+        let ruleset = crate::rules::load(&self.rules_path)?;
+        if crate::private::writable_by_others(&self.rules_path) {
+            let path = self.rules_path.display();
+            self.warn(&format!(
+                "{path} is writable by other users: anyone on this machine can change what basket proposes; chmod o-w {path}"
+            ));
+        }
+        Ok(ruleset)
+    }
+
     /// A warning on stderr, unless `--quiet`.
     pub fn warn(&self, msg: &str) {
         if !self.quiet {
@@ -160,6 +173,7 @@ impl From<crate::rules::RulesError> for Failure {
         let missing = e.is_missing_file();
         let invalid = matches!(e, crate::rules::RulesError::Invalid { .. });
         let not_text = matches!(e, crate::rules::RulesError::NotUtf8 { .. });
+        let too_large = matches!(e, crate::rules::RulesError::TooLarge { .. });
         let mut f = Failure {
             code: 2,
             error: anyhow::Error::new(e),
@@ -176,6 +190,8 @@ impl From<crate::rules::RulesError> for Failure {
                 "save the rules as UTF-8 text, or pass --rules PATH if this is not your rules file"
                     .into(),
             );
+        } else if too_large {
+            f.hint = Some("pass --rules PATH if this is not your rules file".into());
         }
         f
     }

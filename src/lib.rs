@@ -15,6 +15,7 @@ pub mod feeds;
 pub mod lock;
 pub mod model;
 pub mod notify;
+pub mod private;
 pub mod report;
 pub mod rules;
 pub mod store;

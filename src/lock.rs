@@ -3,7 +3,7 @@
 //! never evaluate and apply the same proposals twice. The holder's pid is
 //! written into the file so the other run can say who holds it.
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
@@ -33,8 +33,10 @@ pub fn acquire(data_dir: &Path, wait: bool) -> Result<CheckLock, LockError> {
         path: path.clone(),
         error,
     };
-    std::fs::create_dir_all(data_dir).map_err(io)?;
-    let mut file = OpenOptions::new()
+    // The lock runs before the store opens, so it may be what creates the data
+    // directory: private, like the store in it.
+    crate::private::create_dir(data_dir).map_err(io)?;
+    let mut file = crate::private::open_options()
         .read(true)
         .write(true)
         .create(true)

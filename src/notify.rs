@@ -307,18 +307,28 @@ fn send_email(cfg: &EmailConfig, msg: &Message) -> Result<String, NotifyError> {
             .map_err(|e| NotifyError::Config(format!("smtp {host}: {e}")))?,
     };
     let mut transport = transport.port(port).timeout(Some(SEND_TIMEOUT));
+    let mut secrets = Vec::new();
     if let Some(user) = &cfg.username {
         let password = smtp_password(cfg)?.unwrap_or_default();
+        secrets.push(password.clone());
         transport = transport.credentials(Credentials::new(user.clone(), password));
     }
     let mailer = transport.build();
+    // The server's words are shown (`--verbose`, warnings, the outbox): a
+    // server that quotes the credentials back must not make basket print them.
     match mailer.send(&email) {
-        Ok(resp) => Ok(format!(
-            "{} {}",
-            resp.code(),
-            resp.message().collect::<Vec<_>>().join(" ")
+        Ok(resp) => Ok(redact_secrets(
+            &format!(
+                "{} {}",
+                resp.code(),
+                resp.message().collect::<Vec<_>>().join(" ")
+            ),
+            &secrets,
         )),
-        Err(e) => Err(NotifyError::Send(format!("SMTP {host}:{port}: {e}"))),
+        Err(e) => Err(NotifyError::Send(redact_secrets(
+            &format!("SMTP {host}:{port}: {e}"),
+            &secrets,
+        ))),
     }
 }
 
@@ -342,8 +352,12 @@ fn send_webhook(cfg: &WebhookConfig, msg: &Message) -> Result<String, NotifyErro
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .body(msg.json.to_string())
     };
+    let mut secrets = Vec::new();
     for (name, var) in &cfg.headers_env {
         let value = std::env::var(var).map_err(|_| NotifyError::MissingEnv(var.clone()))?;
+        // `Bearer t0ken`: the server may quote the token alone.
+        secrets.extend(value.split_whitespace().map(str::to_string));
+        secrets.push(value.clone());
         req = req.header(name.as_str(), value);
     }
     let resp = req.send().map_err(|e| {
@@ -351,12 +365,14 @@ fn send_webhook(cfg: &WebhookConfig, msg: &Message) -> Result<String, NotifyErro
         NotifyError::Send(format!(
             "webhook {}: {}",
             redact_url(&cfg.url),
-            e.without_url()
+            redact_secrets(&e.without_url().to_string(), &secrets)
         ))
     })?;
     let status = resp.status();
     let body: String = resp.text().unwrap_or_default().chars().take(200).collect();
-    let answer = format!("HTTP {status} {}", body.trim());
+    // The answer is shown (`--verbose`, warnings, the outbox); a server that
+    // echoes the request's headers must not make basket print the token.
+    let answer = redact_secrets(&format!("HTTP {status} {}", body.trim()), &secrets);
     if status.is_success() {
         Ok(answer.trim().to_string())
     } else {
@@ -379,6 +395,21 @@ fn ascii_header(s: &str) -> String {
             }
         })
         .collect()
+}
+
+/// `text` with every secret of 4 characters or more replaced by `[redacted]`
+/// (shorter ones, like `Bearer`, would only mangle the text).
+fn redact_secrets(text: &str, secrets: &[String]) -> String {
+    let mut secrets: Vec<&str> = secrets
+        .iter()
+        .map(String::as_str)
+        .filter(|s| s.chars().count() >= 4 && !s.eq_ignore_ascii_case("bearer"))
+        .collect();
+    // The longest first, so `Bearer t0ken` goes whole before `t0ken` alone.
+    secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    secrets
+        .into_iter()
+        .fold(text.to_string(), |t, s| t.replace(s, "[redacted]"))
 }
 
 /// Drops credentials and the query (tokens often live there) from a URL for messages.
@@ -450,6 +481,20 @@ mod tests {
         assert_eq!(
             redact_url("https://user:pw@hooks.example/x?token=abc"),
             "https://hooks.example/x?redacted"
+        );
+    }
+
+    #[test]
+    fn secrets_quoted_back_by_a_server_are_redacted() {
+        let secrets = vec![
+            "Bearer t0ken-xyz".to_string(),
+            "t0ken-xyz".to_string(),
+            "Bearer".to_string(),
+            "pw".to_string(),
+        ];
+        assert_eq!(
+            redact_secrets("401 bad Bearer t0ken-xyz (t0ken-xyz) pw", &secrets),
+            "401 bad [redacted] ([redacted]) pw"
         );
     }
 

@@ -289,11 +289,19 @@ impl Store {
     pub fn open(data_dir: &Path) -> Result<Store, StoreError> {
         create_data_dir(data_dir)?;
         let path = data_dir.join(DB_FILE);
+        // Private before SQLite creates it (0644 under the usual umask); its
+        // -wal and -shm files copy its mode. A failure here is SQLite's to report.
+        let _ = crate::private::create_file(&path);
         let conn = match Connection::open(&path) {
             Ok(conn) => conn,
             Err(error) => return Err(open_error(&path, error)),
         };
-        Store::init(conn, path)
+        let store = Store::init(conn, path)?;
+        // A store an older basket made may be world-readable.
+        for suffix in ["", "-wal", "-shm"] {
+            crate::private::restrict(Path::new(&format!("{}{suffix}", store.path.display())));
+        }
+        Ok(store)
     }
 
     /// A throwaway store for tests of other modules.

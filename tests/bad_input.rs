@@ -509,6 +509,112 @@ fn a_missing_rules_file_suggests_basket_init_in_two_lines() {
     w.assert_basket_unchanged();
 }
 
+#[test]
+fn a_10_mb_rules_file_is_refused_unparsed_with_a_hint() {
+    // A log or a dump passed as --rules by mistake: refused by its size, after
+    // reading 1 MiB of it, not parsed line by line into ten million problems.
+    let w = World::new();
+    let mut big = String::from("[settings]\ncurrency = \"GBP\"\n");
+    let line = "# padding padding padding padding padding padding padding padding\n";
+    while big.len() < 10 * 1024 * 1024 {
+        big.push_str(line);
+    }
+    std::fs::write(w.env.rules_path(), &big).expect("write big rules");
+    let hits = w.server.total_hits();
+    for args in [&["check", "--no-input"][..], &["rules", "check"][..]] {
+        let out = w.run(args);
+        out.assert_code(2);
+        assert_eq!(
+            w.stderr(&out),
+            format!(
+                "error: the rules file {P} is larger than 1 MiB; a rules file is a few kilobytes of TOML\n\
+                 hint: pass --rules PATH if this is not your rules file\n"
+            )
+        );
+        assert_eq!(out.stdout, "");
+    }
+    assert_eq!(w.server.total_hits(), hits);
+    w.assert_basket_unchanged();
+}
+
+/// `depth` nested `not` tables written inline, on one line.
+fn nested_nots(depth: usize) -> String {
+    format!(
+        "[[rule]]\nname = \"Deep\"\nwhen = {}{{ basket = {{ has = {{ name = \"tea\" }} }} }}{}\nmatch = {{ name = \"tea\" }}\nadd = {{}}\n",
+        "{ not = ".repeat(depth),
+        " }".repeat(depth)
+    )
+}
+
+#[test]
+fn ten_thousand_nested_nots_are_an_error_not_a_stack_overflow() {
+    let stderr = assert_rules_rejected(
+        &nested_nots(10_000),
+        &[
+            &format!("{P}:3:"),
+            ": invalid TOML: tables or arrays nested too deeply\n",
+            "  = hint: conditions need only a few levels of `all`, `any` and `not`; flatten this\n",
+            &format!("{P}: 1 problem found; nothing was fetched or changed\n"),
+        ],
+    );
+    // The 100 KB line is quoted as a window around the caret, not whole.
+    assert!(stderr.len() < 1_000, "{} bytes:\n{stderr}", stderr.len());
+    let quoted = stderr.lines().nth(2).expect("the quoted line");
+    assert!(
+        quoted.starts_with("3 | ...") && quoted.ends_with("..."),
+        "{quoted}"
+    );
+}
+
+#[test]
+fn ten_thousand_nested_dotted_keys_are_an_error_not_a_stack_overflow() {
+    let rules = format!(
+        "[[rule]]\nname = \"Deep\"\nmatch = {{ name = \"tea\" }}\nadd = {{}}\nwhen.{}.basket.has.name = \"tea\"\n",
+        vec!["not"; 10_000].join(".")
+    );
+    assert_rules_rejected(
+        &rules,
+        &[
+            ": invalid TOML: tables or arrays nested too deeply\n",
+            "= hint: conditions need only a few levels",
+        ],
+    );
+}
+
+#[test]
+fn a_few_nested_nots_are_still_fine() {
+    let w = World::new();
+    w.write_rules(&format!(
+        "[feeds.grocer]\nkind = \"json\"\nurl = \"$SERVER/grocer.json\"\n{}",
+        nested_nots(20)
+    ));
+    let out = w.run(&["rules", "check"]);
+    out.assert_ok();
+}
+
+#[test]
+fn a_without_list_on_an_add_says_it_belongs_to_swap() {
+    assert_rules_rejected(
+        r#"
+[feeds.grocer]
+kind = "json"
+url = "$SERVER/grocer.json"
+
+[[rule]]
+name = "Biscuits"
+match = { feed = "grocer", name = "biscuits" }
+add = { without = ["palm-oil"], without_allergens = ["gluten"] }
+"#,
+        &[
+            &format!(
+                "{P}:9:9: 'without' belongs to swap, not add\n  |\n9 | add = {{ without = [\"palm-oil\"], without_allergens = [\"gluten\"] }}\n  |         ^^^^^^^\n  = hint: add has no list of things to avoid; use a swap rule to replace basket items that contain them\n"
+            ),
+            &format!("{P}:9:33: 'without_allergens' belongs to swap, not add\n"),
+            &format!("{P}: 2 problems found; nothing was fetched or changed\n"),
+        ],
+    );
+}
+
 /// Ten mistakes in one file: every one is listed, in file order, and counted.
 const MANY_MISTAKES: &str = r#"[setings]
 currency = "GBP"
@@ -970,6 +1076,264 @@ add = { limit = 3 }
     w.assert_basket_unchanged();
 }
 
+/// Runs a check with the grocer feed and a feed `bad` of `kind` answering
+/// `reply`, and a rule adding up to ten teas from `bad`. Returns the warnings
+/// and the proposed `bad` products as `id name price currency`.
+fn bad_feed_outcome(kind: &str, reply: Reply) -> (Vec<String>, Vec<String>) {
+    let w = World::new();
+    w.server.set("/bad", reply);
+    w.write_rules(&format!(
+        r#"
+[settings]
+currency = "GBP"
+
+[feeds.bad]
+kind = "{kind}"
+url = "$SERVER/bad"
+
+[feeds.grocer]
+kind = "json"
+url = "$SERVER/grocer.json"
+
+[[rule]]
+name = "Tea"
+match = {{ feed = "bad", name = "tea" }}
+add = {{ limit = 10 }}
+"#
+    ));
+    let out = w.run(&["check", "--no-input", "--format", "json"]);
+    out.assert_ok();
+    let report = out.json();
+    let warnings = report["warnings"]
+        .as_array()
+        .expect("warnings")
+        .iter()
+        .map(|v| v.as_str().expect("text").to_string())
+        .collect();
+    let mut proposed: Vec<String> = report["proposals"]
+        .as_array()
+        .expect("proposals")
+        .iter()
+        .map(|p| {
+            let p = &p["product"];
+            format!(
+                "{} {} {} {}",
+                p["id"].as_str().unwrap_or("-"),
+                p["name"].as_str().unwrap_or("-"),
+                p["price"].as_str().unwrap_or("-"),
+                p["currency"].as_str().unwrap_or("-")
+            )
+        })
+        .collect();
+    proposed.sort();
+    w.assert_basket_unchanged();
+    (warnings, proposed)
+}
+
+const DTD_NOTE: &str = "(only XML's predefined entities are expanded, never a DTD's)";
+
+#[test]
+fn a_billion_laughs_merchant_feed_skips_the_item_and_expands_nothing() {
+    let mut xml =
+        String::from("<?xml version=\"1.0\"?>\n<!DOCTYPE lolz [\n <!ENTITY lol \"lol\">\n");
+    for i in 1..10 {
+        let prev = if i == 1 {
+            "&lol;".to_string()
+        } else {
+            format!("&lol{};", i - 1)
+        };
+        xml.push_str(&format!(" <!ENTITY lol{i} \"{}\">\n", prev.repeat(10)));
+    }
+    xml.push_str(
+        "]>\n<rss version=\"2.0\" xmlns:g=\"http://base.google.com/ns/1.0\"><channel>\n\
+         <item><g:id>A-1</g:id><title>Tea &lol9;</title><g:price>2.50 GBP</g:price></item>\n\
+         <item><g:id>A-2</g:id><title>Green Tea &amp; Mint</title><g:price>1.50 GBP</g:price></item>\n\
+         </channel></rss>\n",
+    );
+    let (warnings, proposed) = bad_feed_outcome("merchant", Reply::xml(xml));
+    assert_eq!(
+        warnings,
+        [format!("feed 'bad': 1 of 2 records skipped: item 1 (id A-1): uses the entity &lol9; {DTD_NOTE}")]
+    );
+    assert_eq!(proposed, ["A-2 Green Tea & Mint 1.50 GBP"]);
+}
+
+#[test]
+fn an_external_entity_in_a_merchant_feed_is_never_read() {
+    let secret = std::env::temp_dir().join(format!("basket-xxe-{}.txt", std::process::id()));
+    std::fs::write(&secret, "TOP-SECRET-XXE").expect("write the local file");
+    let xml = format!(
+        "<?xml version=\"1.0\"?>\n<!DOCTYPE r [ <!ENTITY xxe SYSTEM \"file://{}\"> ]>\n\
+         <rss version=\"2.0\" xmlns:g=\"http://base.google.com/ns/1.0\"><channel>\n\
+         <item><g:id>A-1</g:id><title>Tea &xxe;</title><g:price>2.50 GBP</g:price></item>\n\
+         <item><g:id>A-2</g:id><title>Mint Tea</title><g:price>1.50 GBP</g:price></item>\n\
+         </channel></rss>\n",
+        secret.display()
+    );
+    let (warnings, proposed) = bad_feed_outcome("merchant", Reply::xml(xml));
+    let _ = std::fs::remove_file(&secret);
+    assert_eq!(
+        warnings,
+        [format!(
+            "feed 'bad': 1 of 2 records skipped: item 1 (id A-1): uses the entity &xxe; {DTD_NOTE}"
+        )]
+    );
+    assert_eq!(proposed, ["A-2 Mint Tea 1.50 GBP"]);
+}
+
+#[test]
+fn a_latin_1_json_feed_says_it_is_not_utf_8() {
+    let body = "[{\"id\": \"T-1\", \"name\": \"Caf\u{e9} Tea\", \"price\": \"2.50\"}]";
+
+    assert_feed_fails(
+        "json",
+        "$SERVER/bad",
+        Some(Reply::json(latin1(body))),
+        "not UTF-8 text: byte 0xE9 at line 1, column 28 (is it Latin-1?)",
+    );
+}
+
+/// `text` as Latin-1 bytes (every char is below U+0100), as an old export
+/// writes it.
+fn latin1(text: &str) -> Vec<u8> {
+    text.chars()
+        .map(|c| u8::try_from(u32::from(c)).expect("a Latin-1 character"))
+        .collect()
+}
+
+#[test]
+fn a_latin_1_line_in_json_lines_or_csv_skips_that_record_only() {
+    let jsonl = latin1(
+        "{\"id\": \"T-1\", \"name\": \"Mint Tea\", \"price\": \"1.50\"}\n{\"id\": \"T-2\", \"name\": \"Caf\u{e9} Tea\", \"price\": \"2.50\"}\n",
+    );
+    let (warnings, proposed) = bad_feed_outcome("json", Reply::json(jsonl));
+    assert_eq!(
+        warnings,
+        ["feed 'bad': 1 of 2 records skipped: line 2: not UTF-8 text: byte 0xE9 at column 27"]
+    );
+    assert_eq!(proposed, ["T-1 Mint Tea 1.50 GBP"]);
+
+    let csv = latin1("id,name,price\nT-1,Caf\u{e9} Tea,2.50\nT-2,Mint Tea,1.50\n");
+    let (warnings, proposed) = bad_feed_outcome("csv", Reply::csv(csv));
+    assert_eq!(
+        warnings,
+        ["feed 'bad': 1 of 2 records skipped: line 2: not valid UTF-8"]
+    );
+    assert_eq!(proposed, ["T-2 Mint Tea 1.50 GBP"]);
+}
+
+#[test]
+fn a_bom_crlf_and_quoted_newlines_are_read_as_meant() {
+    let (warnings, proposed) = bad_feed_outcome(
+        "json",
+        Reply::json(
+            b"\xEF\xBB\xBF[{\"id\": \"T-1\", \"name\": \"Tea\", \"price\": \"2.50\"}]\r\n".to_vec(),
+        ),
+    );
+    assert_eq!(
+        (warnings, proposed),
+        (vec![], vec!["T-1 Tea 2.50 GBP".to_string()])
+    );
+
+    let (warnings, proposed) = bad_feed_outcome(
+        "csv",
+        Reply::csv(
+            b"\xEF\xBB\xBFid,name,price,currency\r\nT-1,Tea,2.50,GBP\r\nT-2,\"Mint\r\nTea, \"\"fresh\"\"\",1.50,GBP\r\n"
+                .to_vec(),
+        ),
+    );
+    assert_eq!(warnings, Vec::<String>::new());
+    assert_eq!(
+        proposed,
+        ["T-1 Tea 2.50 GBP", "T-2 Mint\r\nTea, \"fresh\" 1.50 GBP"]
+    );
+
+    let (warnings, proposed) = bad_feed_outcome(
+        "merchant",
+        Reply::new(
+            200,
+            "text/tab-separated-values",
+            b"\xEF\xBB\xBFid\ttitle\tprice\r\nM-1\tTea\t3.00 GBP\r\n".to_vec(),
+        ),
+    );
+    assert_eq!(
+        (warnings, proposed),
+        (vec![], vec!["M-1 Tea 3.00 GBP".to_string()])
+    );
+}
+
+#[test]
+fn a_csv_with_an_unclosed_quote_or_missing_columns_is_named() {
+    assert_feed_fails(
+        "csv",
+        "$SERVER/bad",
+        Some(Reply::csv("id,price\nT-1,2.50\n")),
+        "missing column 'name'",
+    );
+    assert_feed_fails(
+        "csv",
+        "$SERVER/bad",
+        Some(Reply::csv("name,price\nTea,2.50\n")),
+        "missing column 'id' (or 'gtin')",
+    );
+    // An unclosed quote swallows the rest of the file into one field: the
+    // record is short of fields and skipped, the one before it is kept.
+    let (warnings, proposed) = bad_feed_outcome(
+        "csv",
+        Reply::csv("id,name,price\nT-1,Tea,2.50\nT-2,\"Mint Tea,1.50\nT-3,Green Tea,1.00\n"),
+    );
+    assert_eq!(
+        warnings,
+        ["feed 'bad': 1 of 2 records skipped: line 3: 2 fields, expected 3"]
+    );
+    assert_eq!(proposed, ["T-1 Tea 2.50 GBP"]);
+}
+
+#[test]
+fn negative_and_absurd_prices_are_skipped_and_counted() {
+    let (warnings, proposed) = bad_feed_outcome(
+        "json",
+        Reply::json(
+            r#"[{"id": "T-1", "name": "Tea", "price": "-2.50"},
+                {"id": "T-2", "name": "Mint Tea", "price": "1e400"},
+                {"id": "T-3", "name": "Rare Tea", "price": 1e15},
+                {"id": "T-4", "name": "Green Tea", "price": "1.00", "regular_price": "-0"}]"#,
+        ),
+    );
+    assert_eq!(
+        warnings,
+        ["feed 'bad': 3 of 4 records skipped: record 1: price \"-2.50\" is negative"]
+    );
+    assert_eq!(proposed, ["T-4 Green Tea 1.00 GBP"]);
+
+    let (warnings, proposed) = bad_feed_outcome(
+        "csv",
+        Reply::csv("id,name,price\nT-1,Tea,1e400\nT-2,Mint Tea,1.50\n"),
+    );
+    assert_eq!(
+        warnings,
+        ["feed 'bad': 1 of 2 records skipped: line 2: price \"1e400\" is not a number"]
+    );
+    assert_eq!(proposed, ["T-2 Mint Tea 1.50 GBP"]);
+}
+
+#[test]
+fn an_unknown_currency_skips_the_record() {
+    let (warnings, proposed) = bad_feed_outcome(
+        "json",
+        Reply::json(
+            r#"[{"id": "T-1", "name": "Tea", "price": "2.50", "currency": "zorkmids"},
+                {"id": "T-2", "name": "Mint Tea", "price": "1.50", "currency": "XYZ"},
+                {"id": "T-3", "name": "Green Tea", "price": "1.00", "currency": "eur"}]"#,
+        ),
+    );
+    assert_eq!(
+        warnings,
+        ["feed 'bad': 2 of 3 records skipped: record 1: currency \"zorkmids\" is not an ISO 4217 code"]
+    );
+    assert_eq!(proposed, ["T-3 Green Tea 1.00 EUR"]);
+}
+
 #[test]
 fn when_every_feed_fails_each_is_named_and_the_run_fails() {
     let w = World::new();
@@ -1011,6 +1375,165 @@ add = {}
         "{stderr}"
     );
     w.assert_basket_unchanged();
+}
+
+// ---------------------------------------------------------------------------
+// HTTP
+
+#[test]
+fn a_redirect_loop_is_a_clear_warning() {
+    assert_feed_fails(
+        "json",
+        "$SERVER/bad",
+        Some(Reply::status(302, "").with_header("Location", "/bad")),
+        "request to $SERVER/bad failed: redirect loop: it leads back to a URL already visited",
+    );
+}
+
+#[test]
+fn a_redirect_to_a_local_file_is_refused_and_the_file_never_read() {
+    let w = World::new();
+    let local = w.env.root().join("private.json");
+    std::fs::write(
+        &local,
+        r#"[{"id": "SECRET-1", "name": "Panettone from the disk", "price": "1.00"}]"#,
+    )
+    .expect("write the local file");
+    let target = format!("file://{}", local.display());
+    assert_feed_fails(
+        "json",
+        "$SERVER/bad",
+        Some(Reply::status(302, "").with_header("Location", &target)),
+        "HTTP 302 Found from $SERVER/bad: redirected to a file: URL; a feed may only redirect to http or https",
+    );
+}
+
+#[test]
+fn a_tls_error_is_a_warning_naming_the_feed() {
+    // https:// to a server that answers in plain HTTP at once: the TLS
+    // handshake fails on its first record.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            let _ = std::io::Write::write_all(
+                &mut stream,
+                b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n",
+            );
+        }
+    });
+    let url = format!("https://127.0.0.1:{port}/bad");
+    let w = World::new();
+    w.write_rules(&two_feeds("json", &url));
+    let out = w.run(&["check", "--no-input", "--format", "json"]);
+    out.assert_ok();
+    let warnings = out.json()["warnings"].clone();
+    assert_eq!(
+        warnings,
+        serde_json::json!([format!(
+            "feed 'bad': cannot connect to {url}: received corrupt message of type InvalidContentType; rules that need it were skipped"
+        )])
+    );
+    w.assert_basket_unchanged();
+}
+
+/// A bare TCP server on 127.0.0.1 for answers tiny_http will not give: a
+/// `Content-Length` of 2 GB, a body without end. Each connection gets its own
+/// thread running `answer` once the request's head is read; it stops when
+/// dropped (the threads end when basket hangs up).
+struct RawServer {
+    port: u16,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl RawServer {
+    fn start(answer: fn(&mut std::net::TcpStream) -> std::io::Result<()>) -> RawServer {
+        use std::io::Read;
+        use std::sync::atomic::Ordering;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        listener.set_nonblocking(true).expect("non-blocking");
+        let port = listener.local_addr().expect("addr").port();
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stopped = stop.clone();
+        std::thread::spawn(move || {
+            while !stopped.load(Ordering::SeqCst) {
+                let Ok((mut stream, _)) = listener.accept() else {
+                    std::thread::sleep(std::time::Duration::from_millis(5));
+                    continue;
+                };
+                std::thread::spawn(move || {
+                    let _ = stream.set_nonblocking(false);
+                    let mut head = Vec::new();
+                    let mut buf = [0u8; 1024];
+                    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                        match stream.read(&mut buf) {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => head.extend_from_slice(&buf[..n]),
+                        }
+                    }
+                    let _ = answer(&mut stream);
+                });
+            }
+        });
+        RawServer { port, stop }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+}
+
+impl Drop for RawServer {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// Writes zeros until the client hangs up.
+fn endless(stream: &mut std::net::TcpStream) -> std::io::Result<()> {
+    use std::io::Write;
+    let block = vec![b'0'; 64 * 1024];
+    loop {
+        stream.write_all(&block)?;
+    }
+}
+
+#[test]
+fn a_2_gb_body_is_refused_by_its_length_before_reading_it() {
+    let raw = RawServer::start(|s| {
+        use std::io::Write;
+        s.write_all(
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2147483648\r\n\r\n[",
+        )?;
+        endless(s)
+    });
+    let started = std::time::Instant::now();
+    assert_feed_fails(
+        "json",
+        &raw.url("/huge.json"),
+        None,
+        // Catalog feeds stream to disk (never into memory), capped at 1 GiB.
+        "response larger than the 1 GiB limit",
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+}
+
+#[test]
+fn an_endless_body_without_a_length_stops_at_the_cap() {
+    let raw = RawServer::start(|s| {
+        use std::io::Write;
+        s.write_all(
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n[",
+        )?;
+        endless(s)
+    });
+    assert_feed_fails(
+        "json",
+        &raw.url("/endless.json"),
+        None,
+        "response larger than the 1 GiB limit",
+    );
 }
 
 // ---------------------------------------------------------------------------
@@ -1225,6 +1748,33 @@ fn a_data_dir_that_is_a_regular_file_says_so() {
             "error: cannot create the data directory $ROOT/basket-data: it exists and is not a directory\n"
         ),
         "{stderr}"
+    );
+}
+
+#[test]
+fn a_basket_db_that_cannot_be_opened_fails_clearly() {
+    // Tests run as root, for whom no mode makes a directory read-only: a
+    // directory in basket.db's place is the unopenable store here.
+    let w = World::new();
+    let db = w.env.db_path();
+    for extra in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{extra}", db.display()));
+    }
+    std::fs::create_dir(&db).expect("a directory named basket.db");
+    std::fs::write(db.join("keep"), "mine").expect("a file in it");
+    for args in STORE_COMMANDS {
+        let out = w.run(args);
+        out.assert_code(1);
+        assert_eq!(
+            w.stderr(&out),
+            "error: cannot open $ROOT/data/basket.db: Is a directory (os error 21); check the data directory's permissions or pass --data-dir\n\
+             hint: check that the data directory is writable, or pass --data-dir DIR\n",
+            "{args:?}"
+        );
+    }
+    assert_eq!(
+        std::fs::read_to_string(db.join("keep")).expect("kept"),
+        "mine"
     );
 }
 

@@ -341,6 +341,56 @@ fn ctrl_c_at_the_second_prompt_keeps_the_first_decision_and_leaves_the_rest_pend
     );
 }
 
+#[test]
+fn ctrl_c_in_review_after_a_decline_keeps_exactly_that_decline() {
+    // Stored as pending by a run without a terminal, then reviewed: the
+    // decline is kept, the approval that was never given is not, and the
+    // basket is untouched.
+    let (env, _server) = three_adds();
+    env.run(&["check", "--no-input"]).assert_ok();
+    let mut p = spawn_pty(env.pty_cmd(&["review"]));
+    expect_prompt(&mut p, 1, 3, "Divine Milk Chocolate");
+    send(&mut p, DOWN);
+    send(&mut p, ENTER); // decline
+    expect_prompt(&mut p, 2, 3, "Sun Cream");
+    send(&mut p, DOWN); // moving to "decline", not answering
+    p.send_control('c').expect("send Ctrl-C");
+    let (rest, status) = finish(&mut p);
+    assert!(
+        matches!(status, Some(130) | Some(0)),
+        "basket should exit by itself after Ctrl-C: {status:?}\n{rest}"
+    );
+    assert_no_crash(&rest);
+    assert_eq!(basket_ids(&env), Vec::<String>::new());
+    assert_eq!(
+        decisions(&env),
+        vec![decision(CHOCOLATE.0, CHOCOLATE.1, false)]
+    );
+    // The declined chocolate is not proposed again (the rule's next-cheapest
+    // Divine bar is, as new); the two unanswered proposals are still pending.
+    assert_eq!(
+        proposals_now(&env),
+        vec![
+            owned(CHOCOLATE.0, "GR-1001", "new"),
+            owned(SUN_CREAM.0, SUN_CREAM.1, "pending"),
+            owned(PEANUT.0, PEANUT.1, "pending"),
+        ]
+    );
+}
+
+#[test]
+fn ctrl_c_at_the_first_prompt_changes_nothing() {
+    let (env, _server) = three_adds();
+    let mut p = spawn_pty(env.pty_cmd(&["check"]));
+    expect_prompt(&mut p, 1, 3, "Divine Milk Chocolate");
+    p.send_control('c').expect("send Ctrl-C");
+    let (rest, status) = finish(&mut p);
+    assert!(matches!(status, Some(130) | Some(0)), "{status:?}\n{rest}");
+    assert_no_crash(&rest);
+    assert_eq!(basket_ids(&env), Vec::<String>::new());
+    assert_eq!(decisions(&env), vec![]);
+}
+
 /// dialoguer hides the cursor while a prompt is up; console turns Ctrl-C at a
 /// prompt into SIGINT. Unhandled, that ended basket with the shopper's cursor
 /// still hidden (dialoguer issues 77 and 92: the program must handle Ctrl-C).

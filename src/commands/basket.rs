@@ -5,12 +5,12 @@ use crate::app::{CmdResult, Context, Failure};
 use crate::commands::check::gather_live;
 use crate::model::{normalize_gtin, ActionKind, Product, Proposal, ProposalStatus};
 use crate::store::Store;
-use crate::{rules, text, ui};
+use crate::{text, ui};
 
 pub const MANUAL: &str = "manual";
 
 pub fn add(ctx: &Context, query: &str, quantity: u32, offline: bool) -> CmdResult {
-    let ruleset = rules::load(&ctx.rules_path)?;
+    let ruleset = ctx.load_rules()?;
     if ruleset.feeds.is_empty() {
         return Err(
             Failure::usage("no feeds in the rules file to look the product up in")

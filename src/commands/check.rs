@@ -12,7 +12,7 @@ use crate::engine::{self, Memory, Weather};
 use crate::feeds::{self, open_meteo, FeedError, FetchOptions, Fetcher};
 use crate::model::{BasketItem, Forecast, Product, Proposal, ProposalStatus};
 use crate::report::CheckReport;
-use crate::rules::{self, RuleSet};
+use crate::rules::RuleSet;
 use crate::store::Store;
 use crate::ui::{self, ApproveAll, Approver, Choice, TerminalApprover};
 
@@ -89,7 +89,7 @@ impl Mode {
 }
 
 pub fn run(ctx: &Context, args: &CheckArgs) -> CmdResult {
-    let ruleset = rules::load(&ctx.rules_path)?;
+    let ruleset = ctx.load_rules()?;
     // One check at a time: a cron run and an interactive one must not both
     // apply the same proposals. A dry run changes nothing and needs no lock.
     let mut store = Store::open(&ctx.data_dir)?;

@@ -3,10 +3,9 @@
 
 use crate::app::{CmdResult, Context, Failure};
 use crate::notify;
-use crate::rules;
 
 pub fn test(ctx: &Context, channel: Option<&str>) -> CmdResult {
-    let ruleset = rules::load(&ctx.rules_path)?;
+    let ruleset = ctx.load_rules()?;
     let configured = ruleset.notify.channels();
     let channels: Vec<String> = match channel {
         Some(c) if configured.iter().any(|x| x == c) => vec![c.to_string()],

@@ -38,7 +38,7 @@ pub fn run(ctx: &Context) -> CmdResult {
         return Ok(());
     }
     // The budget needs the rules; review still works when they are broken.
-    let left = match crate::rules::load(&ctx.rules_path) {
+    let left = match ctx.load_rules() {
         Ok(set) => budget_left_for(&store, &set)?,
         Err(_) => None,
     };

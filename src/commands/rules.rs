@@ -1,10 +1,10 @@
 //! `basket rules check` and `basket rules list`.
 
 use crate::app::{CmdResult, Context};
-use crate::rules::{self, Action, Condition, Rule, Scope, Selector};
+use crate::rules::{Action, Condition, Rule, Scope, Selector};
 
 pub fn check(ctx: &Context) -> CmdResult {
-    let set = rules::load(&ctx.rules_path)?;
+    let set = ctx.load_rules()?;
     let n = set.rules.len();
     let m = set.feeds.len();
     println!(
@@ -16,7 +16,7 @@ pub fn check(ctx: &Context) -> CmdResult {
 }
 
 pub fn list(ctx: &Context) -> CmdResult {
-    let set = rules::load(&ctx.rules_path)?;
+    let set = ctx.load_rules()?;
     let mut table = crate::ui::new_table(crate::ui::table_width());
     table.set_header(vec!["rule", "action", "watches", "when", "enabled"]);
     for r in &set.rules {

@@ -59,8 +59,10 @@ impl Cache {
         &self.dir
     }
 
+    /// Keyed by the URL without credentials, which is also what the metadata
+    /// keeps: a password has no business on disk, even in a private cache.
     fn paths(&self, url: &str) -> (PathBuf, PathBuf) {
-        let key = format!("{:016x}", fnv1a64(url.as_bytes()));
+        let key = format!("{:016x}", fnv1a64(super::shown_url(url).as_bytes()));
         (
             self.dir.join(format!("{key}.body")),
             self.dir.join(format!("{key}.json")),
@@ -73,7 +75,7 @@ impl Cache {
     pub fn load(&self, url: &str) -> Option<Entry> {
         let (body_path, meta_path) = self.paths(url);
         let meta: Meta = serde_json::from_slice(&fs::read(meta_path).ok()?).ok()?;
-        if meta.url != url {
+        if meta.url != super::shown_url(url) {
             return None;
         }
         let body = fs::read(body_path).ok()?;
@@ -102,7 +104,7 @@ impl Cache {
     pub fn load_file(&self, url: &str) -> Option<(Meta, PathBuf)> {
         let (body_path, meta_path) = self.paths(url);
         let meta: Meta = serde_json::from_slice(&fs::read(meta_path).ok()?).ok()?;
-        if meta.url != url {
+        if meta.url != super::shown_url(url) {
             return None;
         }
         let file = fs::File::open(&body_path).ok()?;
@@ -242,8 +244,14 @@ pub fn body_hash(body: &[u8]) -> String {
     format!("{:016x}", fnv1a64(body))
 }
 
+/// Every metadata file goes through here, so no URL on disk keeps a password,
+/// whichever path (`get` or `get_file`) stored it.
 fn meta_json(meta: &Meta) -> io::Result<Vec<u8>> {
-    serde_json::to_vec_pretty(meta).map_err(io::Error::other)
+    let shown = Meta {
+        url: super::shown_url(&meta.url).into_owned(),
+        ..meta.clone()
+    };
+    serde_json::to_vec_pretty(&shown).map_err(io::Error::other)
 }
 
 /// Writes `bytes` to a temporary file in `dir`, then renames it over `path`, so

@@ -17,7 +17,7 @@
 use std::fs::File;
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, TimeDelta, Utc};
 use reqwest::header::{self, HeaderMap};
@@ -68,7 +68,7 @@ impl Default for FetchOptions {
             connect_timeout: Duration::from_secs(10),
             timeout: Duration::from_secs(30),
             max_bytes: 64 * 1024 * 1024,
-            max_file_bytes: 4 * 1024 * 1024 * 1024,
+            max_file_bytes: 1024 * 1024 * 1024,
             file_timeout: Duration::from_secs(600),
             user_agent: concat!(
                 "basket/",
@@ -225,6 +225,7 @@ impl Fetcher {
             .timeout(opts.timeout)
             .user_agent(opts.user_agent.as_str())
             .gzip(true)
+            .redirect(redirect_policy())
             .build()
             .map_err(|e| FeedError::Client(root_cause(&e)))?;
         let cache = opts.cache_dir.as_deref().map(Cache::new);
@@ -410,7 +411,7 @@ impl Fetcher {
     /// Copies a body to a new temporary file (in the cache directory when there
     /// is one, so it can be renamed into place), hashing it on the way, within
     /// `max_file_bytes`.
-    fn stream_to_file(&self, response: reqwest::blocking::Response) -> Result<Streamed, ReadError> {
+    fn stream_to_file(&self, response: Box<dyn Read + '_>) -> Result<Streamed, ReadError> {
         let file = match &self.cache {
             Some(cache) => cache.temp_file(),
             None => tempfile::Builder::new().prefix("basket-").tempfile(),
@@ -525,7 +526,9 @@ impl Fetcher {
             ) => {
                 let warning = self.cache.as_ref().and_then(|cache| {
                     let meta = Meta {
-                        url: url.to_string(),
+                        // Not the password of a `user:password@` URL: the
+                        // cache is private, but a password has no use there.
+                        url: super::shown_url(url).into_owned(),
                         etag,
                         last_modified,
                         fetched_at: self.opts.now,
@@ -666,6 +669,10 @@ impl Fetcher {
                 request = request.header(header::IF_MODIFIED_SINCE, date);
             }
         }
+        // reqwest's blocking client applies `timeout` to each read of the body,
+        // not to the whole of it: a server trickling a byte at a time
+        // (slowloris) would hold the run forever. The deadline makes it total.
+        let deadline = Instant::now() + self.opts.timeout;
         let response = request.send().map_err(|e| self.request_error(url, &e))?;
         let status = response.status();
         let etag = header_text(response.headers(), header::ETAG);
@@ -678,7 +685,14 @@ impl Fetcher {
         }
         if !status.is_success() {
             let retry_after = retry_after(response.headers());
-            let detail = error_detail(response);
+            let detail = if status.is_redirection() {
+                unfollowed_redirect(response.headers())
+            } else {
+                error_detail(Deadline {
+                    inner: response,
+                    until: deadline,
+                })
+            };
             return Err(Failed {
                 error: FeedError::Http {
                     status: status.as_u16(),
@@ -697,7 +711,12 @@ impl Fetcher {
         {
             return Err(Failed::fatal(FeedError::TooLarge { limit: body.limit }));
         }
-        let bytes = (body.read)(response).map_err(|e| match e {
+        // A total deadline on the body, not only on each read (see above).
+        let timed = Deadline {
+            inner: response,
+            until: body.timeout.map_or(deadline, |t| Instant::now() + t),
+        };
+        let bytes = (body.read)(Box::new(timed)).map_err(|e| match e {
             ReadError::TooLarge => Failed::fatal(FeedError::TooLarge { limit: body.limit }),
             ReadError::Io(e) if is_timeout(&e) => Failed::transient(FeedError::Timeout {
                 after: body.timeout.unwrap_or(self.opts.timeout),
@@ -778,6 +797,75 @@ impl Fetcher {
     }
 }
 
+/// The most redirects followed for one request, as browsers roughly do.
+const MAX_REDIRECTS: usize = 10;
+
+/// Why a redirect was not followed, as the last cause of reqwest's error (which
+/// [`root_cause`] shows).
+#[derive(Debug, thiserror::Error)]
+enum RedirectRefused {
+    #[error("redirect loop: it leads back to a URL already visited")]
+    Loop,
+    #[error("more than {MAX_REDIRECTS} redirects")]
+    TooMany,
+    /// A feed server must not make basket read a local file (`file://`) or
+    /// speak anything but HTTP.
+    #[error("redirected to a {0}: URL; a feed may only redirect to http or https")]
+    Scheme(String),
+}
+
+/// Follows http(s) redirects only, names a loop as one, and stops at
+/// [`MAX_REDIRECTS`]. The target URL is left out of the reasons: it is the
+/// server's text, and may hold credentials.
+fn redirect_policy() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        let scheme = attempt.url().scheme().to_ascii_lowercase();
+        if scheme != "http" && scheme != "https" {
+            let error = RedirectRefused::Scheme(scheme);
+            attempt.error(error)
+        } else if attempt.previous().contains(attempt.url()) {
+            attempt.error(RedirectRefused::Loop)
+        } else if attempt.previous().len() > MAX_REDIRECTS {
+            attempt.error(RedirectRefused::TooMany)
+        } else {
+            attempt.follow()
+        }
+    })
+}
+
+/// Why a redirect came back unfollowed: reqwest hands back a 3xx whose
+/// `Location` is not http(s) (`file:///etc/passwd`) instead of following it.
+fn unfollowed_redirect(headers: &HeaderMap) -> Option<String> {
+    let Some(location) = header_text(headers, header::LOCATION) else {
+        return Some("a redirect without a Location".to_string());
+    };
+    let scheme = location
+        .split_once(':')
+        .map(|(s, _)| s.trim().to_ascii_lowercase())
+        .filter(|s| is_scheme(s))?;
+    (scheme != "http" && scheme != "https").then(|| RedirectRefused::Scheme(scheme).to_string())
+}
+
+/// A reader that fails with `TimedOut` once `until` has passed. Each read is
+/// bounded by the client's per-read timeout, so a body takes at most about
+/// twice the timeout however slowly it arrives.
+struct Deadline<R> {
+    inner: R,
+    until: Instant,
+}
+
+impl<R: Read> Read for Deadline<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if Instant::now() >= self.until {
+            return Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "the body did not arrive in time",
+            ));
+        }
+        self.inner.read(buf)
+    }
+}
+
 enum ReadError {
     TooLarge,
     /// Reading the body failed.
@@ -791,8 +879,11 @@ enum ReadError {
 struct Body<'r, B> {
     limit: u64,
     timeout: Option<Duration>,
-    read: &'r dyn Fn(reqwest::blocking::Response) -> Result<B, ReadError>,
+    read: &'r ReadBody<'r, B>,
 }
+
+/// What takes a response's body (deadline-wrapped) and reads it somewhere.
+type ReadBody<'r, B> = dyn Fn(Box<dyn Read + 'r>) -> Result<B, ReadError> + 'r;
 
 /// The wait before retry number `attempt + 1`: `base * 2^attempt`, times a random
 /// factor in [0.5, 1.5) so that many clients failing together do not come back
@@ -915,7 +1006,7 @@ fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
 
 /// APIs explain refusals in their error body (Open-Meteo: `{"error": true,
 /// "reason": "..."}`); keep that one line when it is there.
-fn error_detail(response: reqwest::blocking::Response) -> Option<String> {
+fn error_detail(response: impl Read) -> Option<String> {
     let mut body = Vec::new();
     response
         .take(ERROR_BODY_LIMIT)
@@ -1225,6 +1316,105 @@ mod tests {
         assert_eq!(err.to_string(), "timed out after 0.3 s");
         assert_eq!(server.hits("/slow"), 2, "a timeout is retried");
         assert!(started.elapsed() < Duration::from_millis(1400), "no hang");
+    }
+
+    /// Slowloris: the head arrives at once, then the body one byte at a time,
+    /// each in time to beat any per-read timeout. The total timeout still ends
+    /// the request.
+    #[test]
+    fn a_trickling_body_ends_in_the_total_timeout() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { return };
+                thread::spawn(move || {
+                    let mut buf = [0u8; 4096];
+                    let _ = io::Read::read(&mut stream, &mut buf);
+                    let _ = stream.write_all(
+                        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n",
+                    );
+                    for _ in 0..1000 {
+                        if stream.write_all(b" ").is_err() {
+                            return;
+                        }
+                        thread::sleep(Duration::from_millis(50));
+                    }
+                });
+            }
+        });
+        let f = fetcher_with(FetchOptions {
+            timeout: Duration::from_millis(600),
+            retries: 1,
+            ..opts(None, T0)
+        });
+        let started = Instant::now();
+        let err = f
+            .get(&format!("http://127.0.0.1:{port}/slow.json"))
+            .expect_err("never finishes");
+        assert_eq!(err.to_string(), "timed out after 0.6 s");
+        // Two attempts of 0.6 s and a short backoff, not 100,000 x 50 ms.
+        assert!(
+            started.elapsed() < Duration::from_secs(3),
+            "{:?}",
+            started.elapsed()
+        );
+    }
+
+    #[test]
+    fn redirects_stop_at_a_loop_a_long_chain_or_another_scheme() {
+        let server = Server::start();
+        server.script(
+            "/loop",
+            vec![Reply::status(302, b"").header("Location", "/loop")],
+        );
+        for i in 0..12 {
+            server.script(
+                &format!("/chain{i}"),
+                vec![Reply::status(301, b"").header("Location", &format!("/chain{}", i + 1))],
+            );
+        }
+        server.script("/chain12", vec![Reply::ok(b"[]")]);
+        server.script(
+            "/chain-ok",
+            vec![Reply::status(302, b"").header("Location", "/chain3")],
+        );
+        server.script(
+            "/to-file",
+            vec![Reply::status(302, b"").header("Location", "file:///etc/passwd")],
+        );
+        server.script(
+            "/to-ftp",
+            vec![Reply::status(307, b"").header("Location", "ftp://files.example/feed.csv")],
+        );
+        let f = fetcher(1024);
+        let base = &server.base;
+        let err = f.get(&server.url("/loop")).expect_err("a loop");
+        assert_eq!(
+            err.to_string(),
+            format!("request to {base}/loop failed: redirect loop: it leads back to a URL already visited")
+        );
+        let err = f.get(&server.url("/chain0")).expect_err("12 redirects");
+        assert_eq!(
+            err.to_string(),
+            format!("request to {base}/chain0 failed: more than 10 redirects")
+        );
+        // Nine hops are fine.
+        assert_eq!(
+            f.get(&server.url("/chain-ok")).expect("9 redirects").bytes,
+            b"[]"
+        );
+        let err = f.get(&server.url("/to-file")).expect_err("file://");
+        assert_eq!(
+            err.to_string(),
+            format!("HTTP 302 Found from {base}/to-file: redirected to a file: URL; a feed may only redirect to http or https")
+        );
+        let err = f.get(&server.url("/to-ftp")).expect_err("ftp://");
+        assert_eq!(
+            err.to_string(),
+            format!("request to {base}/to-ftp failed: redirected to a ftp: URL; a feed may only redirect to http or https")
+        );
+        assert_eq!(server.hits("/loop"), 1, "a loop is not retried");
     }
 
     #[test]

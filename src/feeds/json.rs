@@ -188,9 +188,14 @@ fn json_lines<R: BufRead>(
         }
         match serde_json::from_slice::<Value>(&line) {
             Ok(value) => out.value(At::Line(n), value),
-            Err(e) => out
-                .report
-                .skip(format!("line {n}: not valid JSON: {}", message_of(&e))),
+            Err(e) => match not_utf8(&line) {
+                Err(FeedError::NotUtf8 { byte, column, .. }) => out.report.skip(format!(
+                    "line {n}: not UTF-8 text: byte 0x{byte:02X} at column {column}"
+                )),
+                _ => out
+                    .report
+                    .skip(format!("line {n}: not valid JSON: {}", message_of(&e))),
+            },
         }
         // A line that grew huge (one giant record) is not kept for the rest.
         if line.capacity() > FIRST_LINE_WINDOW as usize {
@@ -220,7 +225,8 @@ fn not_a_list(value: &Value) -> FeedError {
 /// One JSON document, streamed: a list of records, `{"products": [...]}`, or a
 /// lone object (one record).
 fn document<R: Read>(out: &mut Collector<'_>, reader: R) -> Result<(), FeedError> {
-    let mut de = serde_json::Deserializer::from_reader(reader);
+    let mut watch = Utf8Watch::new(reader);
+    let mut de = serde_json::Deserializer::from_reader(&mut watch);
     let top = TopSeed { out: &mut *out }
         .deserialize(&mut de)
         .and_then(|top| de.end().map(|()| top));
@@ -229,7 +235,14 @@ fn document<R: Read>(out: &mut Collector<'_>, reader: R) -> Result<(), FeedError
         Err(e) if e.is_io() => {
             return Err(read_error(out.source, &std::io::Error::from(e)));
         }
-        Err(e) => return Err(json_error(&e)),
+        // An old export in Latin-1 is a common cause: say so rather than
+        // "invalid unicode code point".
+        Err(e) => {
+            return Err(match watch.bad {
+                Some((byte, line, column)) => FeedError::NotUtf8 { byte, line, column },
+                None => json_error(&e),
+            })
+        }
     };
     match top {
         Top::Records => Ok(()),
@@ -245,6 +258,99 @@ fn document<R: Read>(out: &mut Collector<'_>, reader: R) -> Result<(), FeedError
             "expected a list of products, found {kind}"
         ))),
     }
+}
+
+/// Watches a stream go by for the first byte that is not UTF-8, and where it
+/// was (line, column in characters), so a parse error it caused can say so.
+struct Utf8Watch<R> {
+    inner: R,
+    line: usize,
+    column: usize,
+    /// An incomplete character at the end of the last read.
+    carry: Vec<u8>,
+    bad: Option<(u8, usize, usize)>,
+}
+
+impl<R> Utf8Watch<R> {
+    fn new(inner: R) -> Self {
+        Utf8Watch {
+            inner,
+            line: 1,
+            column: 1,
+            carry: Vec::new(),
+            bad: None,
+        }
+    }
+
+    fn advance(&mut self, text: &str) {
+        match text.rfind('\n') {
+            Some(i) => {
+                self.line += text.matches('\n').count();
+                self.column = text[i + 1..].chars().count() + 1;
+            }
+            None => self.column += text.chars().count(),
+        }
+    }
+
+    fn watch(&mut self, bytes: &[u8]) {
+        let joined;
+        let data: &[u8] = if self.carry.is_empty() {
+            bytes
+        } else {
+            joined = [self.carry.as_slice(), bytes].concat();
+            &joined
+        };
+        match std::str::from_utf8(data) {
+            Ok(text) => {
+                self.advance(text);
+                self.carry.clear();
+            }
+            Err(e) => {
+                let good = e.valid_up_to();
+                // Checked above: the prefix is valid.
+                self.advance(std::str::from_utf8(&data[..good]).unwrap_or_default());
+                if e.error_len().is_some() {
+                    self.bad = Some((data[good], self.line, self.column));
+                    self.carry.clear();
+                } else {
+                    self.carry = data[good..].to_vec();
+                }
+            }
+        }
+    }
+}
+
+impl<R: Read> Read for Utf8Watch<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if self.bad.is_none() {
+            self.watch(&buf[..n]);
+        }
+        Ok(n)
+    }
+}
+
+/// The first byte that is not UTF-8 in `body`, with its line and column.
+fn not_utf8(body: &[u8]) -> Result<(), FeedError> {
+    let Err(e) = std::str::from_utf8(body) else {
+        return Ok(());
+    };
+    let at = e.valid_up_to();
+    let before = &body[..at];
+    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+    let line_start = before
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    let column = String::from_utf8_lossy(&before[line_start..])
+        .chars()
+        .count()
+        + 1;
+    Err(FeedError::NotUtf8 {
+        byte: body[at],
+        line,
+        column,
+    })
 }
 
 /// What the top of a document turned out to be.

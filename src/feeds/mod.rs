@@ -202,9 +202,9 @@ pub struct FetchedFeed {
 pub enum FeedError {
     #[error("cannot set up the HTTP client: {0}")]
     Client(String),
-    #[error("unsupported URL scheme '{scheme}' in {url}")]
+    #[error("unsupported URL scheme '{scheme}' in {}", shown_url(.url))]
     UnsupportedScheme { scheme: String, url: String },
-    #[error("HTTP {status}{} from {url}{}", reason_suffix(.reason), detail_suffix(.detail))]
+    #[error("HTTP {status}{} from {}{}", reason_suffix(.reason), shown_url(.url), detail_suffix(.detail))]
     Http {
         status: u16,
         reason: Option<String>,
@@ -214,9 +214,9 @@ pub enum FeedError {
     },
     #[error("timed out after {}", seconds(.after))]
     Timeout { after: Duration },
-    #[error("cannot connect to {url}: {reason}")]
+    #[error("cannot connect to {}: {}", shown_url(.url), scrub(.reason, .url))]
     Connect { url: String, reason: String },
-    #[error("request to {url} failed: {reason}")]
+    #[error("request to {} failed: {}", shown_url(.url), scrub(.reason, .url))]
     Request { url: String, reason: String },
     #[error("response larger than the {} limit", size(*.limit))]
     TooLarge { limit: u64 },
@@ -234,6 +234,14 @@ pub enum FeedError {
         line: usize,
         column: usize,
         message: String,
+    },
+    /// JSON must be UTF-8 (RFC 8259); a Latin-1 or Windows-1252 export is the
+    /// usual cause, and serde_json's "invalid unicode code point" does not say so.
+    #[error("not UTF-8 text: byte 0x{byte:02X} at line {line}, column {column} (is it Latin-1?)")]
+    NotUtf8 {
+        byte: u8,
+        line: usize,
+        column: usize,
     },
     #[error("not valid CSV: {0}")]
     Csv(String),
@@ -268,6 +276,39 @@ pub enum FeedError {
     Panicked,
 }
 
+/// A URL as basket shows it: without the `user:password@` a feed URL may carry
+/// for HTTP basic auth (the query is kept: it tells feeds apart). Anything that
+/// does not parse as a URL is shown as given: a path, or text that was never a
+/// request.
+pub fn shown_url(url: &str) -> std::borrow::Cow<'_, str> {
+    match reqwest::Url::parse(url) {
+        Ok(mut u) if !u.username().is_empty() || u.password().is_some() => {
+            let _ = u.set_username("");
+            let _ = u.set_password(None);
+            std::borrow::Cow::Owned(u.to_string())
+        }
+        _ => std::borrow::Cow::Borrowed(url),
+    }
+}
+
+/// A reason from the HTTP stack, with `url` (should it quote it) shown without
+/// its credentials.
+fn scrub(reason: &str, url: &str) -> String {
+    let shown = shown_url(url);
+    if shown == url {
+        return reason.to_string();
+    }
+    let mut text = reason.replace(url, &shown);
+    // reqwest quotes the parsed form, which may differ in spelling (a trailing
+    // slash, lowercase host); drop any `user:password@` left over.
+    if let Ok(u) = reqwest::Url::parse(url) {
+        if let Some(password) = u.password() {
+            text = text.replace(&format!(":{password}@"), "@");
+        }
+    }
+    text
+}
+
 fn reason_suffix(reason: &Option<String>) -> String {
     reason.as_ref().map(|r| format!(" {r}")).unwrap_or_default()
 }
@@ -292,7 +333,10 @@ fn seconds(d: &Duration) -> String {
 fn size(bytes: u64) -> String {
     const KIB: u64 = 1024;
     const MIB: u64 = 1024 * 1024;
-    if bytes >= MIB && bytes.is_multiple_of(MIB) {
+    const GIB: u64 = 1024 * MIB;
+    if bytes >= GIB && bytes.is_multiple_of(GIB) {
+        format!("{} GiB", bytes / GIB)
+    } else if bytes >= MIB && bytes.is_multiple_of(MIB) {
         format!("{} MiB", bytes / MIB)
     } else if bytes >= KIB && bytes.is_multiple_of(KIB) {
         format!("{} KiB", bytes / KIB)

@@ -69,14 +69,16 @@ pub fn parse(source: &FeedSource, html: &[u8]) -> Result<FetchedFeed, FeedError>
         .name
         .or_else(|| meta_content(&doc, &["og:title"]))
         .or_else(|| first_text(&doc, "title"))
-        .unwrap_or_else(|| source.url.clone());
+        .unwrap_or_else(|| super::shown_url(&source.url).into_owned());
     let product = Product {
         feed: source.name.clone(),
-        id: identity.id.unwrap_or_else(|| source.url.clone()),
+        id: identity
+            .id
+            .unwrap_or_else(|| super::shown_url(&source.url).into_owned()),
         gtin: identity.gtin,
         name,
         brand: identity.brand,
-        url: (!source.url.is_empty()).then(|| source.url.clone()),
+        url: (!source.url.is_empty()).then(|| super::shown_url(&source.url).into_owned()),
         price: Some(found.price),
         currency: found.currency.or_else(|| hint.map(normalise_code)),
         availability: found.availability,

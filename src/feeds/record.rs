@@ -30,6 +30,18 @@ pub(crate) fn product_from_record(
     let currency = text(record, "currency")?
         .or_else(|| source.currency.clone())
         .map(|c| c.trim().to_ascii_uppercase());
+    // A price in a made-up currency cannot be compared, summed or budgeted;
+    // `zorkmids` used to become the currency `ZORKMIDS`.
+    if let Some(code) = currency
+        .as_deref()
+        .filter(|c| !super::price::is_iso_code(c))
+    {
+        let given = text(record, "currency")?.unwrap_or_else(|| code.to_string());
+        return Err(format!(
+            "currency {} is not an ISO 4217 code",
+            quoted(&given)
+        ));
+    }
     let availability = text(record, "availability")?
         .as_deref()
         .and_then(Availability::parse);

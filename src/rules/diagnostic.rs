@@ -41,6 +41,7 @@ impl Diagnostic {
     /// Renders with the file path in front, as `rules check` prints it.
     pub fn render(&self, path: &str) -> String {
         let gutter = self.line.to_string().len();
+        let (quoted, caret_at, width) = self.window();
         let mut out = format!(
             "{path}:{}:{}: {}\n{:>gutter$} |\n{} | {}\n{:>gutter$} | {}{}",
             self.line,
@@ -48,15 +49,46 @@ impl Diagnostic {
             self.message,
             "",
             self.line,
-            self.source_line,
+            quoted,
             "",
-            " ".repeat(self.column - 1),
-            "^".repeat(self.width),
+            " ".repeat(caret_at),
+            "^".repeat(width),
         );
         if let Some(h) = &self.hint {
             out.push_str(&format!("\n{:>gutter$} = hint: {h}", ""));
         }
         out
+    }
+}
+
+/// The longest source line quoted whole. A longer one (a minified or hostile
+/// file: 10,000 nested tables on one line) is quoted as a window around the
+/// caret, so an error stays a few lines instead of megabytes.
+const MAX_QUOTED: usize = 120;
+
+impl Diagnostic {
+    /// The part of the line to quote, where the caret starts in it (in
+    /// characters) and how wide it is.
+    fn window(&self) -> (String, usize, usize) {
+        let chars: Vec<char> = self.source_line.chars().collect();
+        let caret = self.column - 1;
+        if chars.len() <= MAX_QUOTED {
+            return (self.source_line.clone(), caret, self.width);
+        }
+        let start = caret.saturating_sub(MAX_QUOTED / 2).min(chars.len());
+        let end = (start + MAX_QUOTED).min(chars.len());
+        let mut quoted = String::new();
+        let mut caret_at = caret - start;
+        if start > 0 {
+            quoted.push_str("...");
+            caret_at += 3;
+        }
+        quoted.extend(&chars[start..end]);
+        if end < chars.len() {
+            quoted.push_str("...");
+        }
+        let width = self.width.min(end.saturating_sub(caret)).max(1);
+        (quoted, caret_at, width)
     }
 }
 
@@ -76,6 +108,9 @@ pub enum RulesError {
         path: PathBuf,
         error: std::io::Error,
     },
+    /// Over [`super::MAX_RULES_BYTES`]: not a rules file a person wrote.
+    #[error("the rules file {} is larger than 1 MiB; a rules file is a few kilobytes of TOML", path.display())]
+    TooLarge { path: PathBuf },
     #[error("the rules file {} is not UTF-8 text (invalid byte at offset {offset})", path.display())]
     NotUtf8 { path: PathBuf, offset: usize },
     #[error("{}", render_all(path, diagnostics))]

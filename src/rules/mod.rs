@@ -459,13 +459,29 @@ impl Action {
     }
 }
 
+/// The largest rules file read: the annotated example is under 10 KiB.
+pub const MAX_RULES_BYTES: u64 = 1024 * 1024;
+
 /// Reads and validates a rules file. A missing file gets its own error so the
 /// command can suggest `basket init`.
 pub fn load(path: &Path) -> Result<RuleSet, RulesError> {
-    let bytes = std::fs::read(path).map_err(|error| RulesError::Read {
+    use std::io::Read as _;
+    let read_error = |error| RulesError::Read {
         path: path.to_path_buf(),
         error,
-    })?;
+    };
+    // Read one byte past the cap, never the whole of a huge file (a log or a
+    // disk image passed by mistake): parsing megabytes of TOML only to report
+    // a problem on each of its lines helps no one.
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_RULES_BYTES + 1).read_to_end(&mut bytes))
+        .map_err(read_error)?;
+    if bytes.len() as u64 > MAX_RULES_BYTES {
+        return Err(RulesError::TooLarge {
+            path: path.to_path_buf(),
+        });
+    }
     let text = String::from_utf8(bytes).map_err(|e| RulesError::NotUtf8 {
         path: path.to_path_buf(),
         offset: e.utf8_error().valid_up_to(),

@@ -102,11 +102,21 @@ pub(super) fn parse(path: &Path, src: &str) -> Result<RuleSet, RulesError> {
             let span = e.span().unwrap_or(0..0);
             let message = e.message().trim().to_string();
             let message = message.lines().next().unwrap_or("invalid TOML").to_string();
+            // toml stops at a fixed depth (no stack overflow on 10,000 nested
+            // tables); say so in the shopper's words.
+            let (message, hint) = if message.contains("recurs") {
+                (
+                    "tables or arrays nested too deeply".to_string(),
+                    "conditions need only a few levels of `all`, `any` and `not`; flatten this",
+                )
+            } else {
+                (message, "check quotes, brackets and `=` signs on this line")
+            };
             p.diags.push(Diagnostic::new(
                 src,
                 span,
                 format!("invalid TOML: {message}"),
-                Some("check quotes, brackets and `=` signs on this line".into()),
+                Some(hint.into()),
             ));
             return Err(p.into_error(path));
         }
@@ -1251,7 +1261,23 @@ impl Parser<'_> {
         match kind {
             "add" => {
                 let t = self.table(v, "add")?;
-                self.check_keys(t, ADD_KEYS, "add");
+                // A `without` list reads naturally on an add, but only a swap
+                // has one (rules.md): say where it belongs rather than list keys.
+                for (key, _) in t.iter() {
+                    let k: &str = key.get_ref();
+                    if k == "without" || k == "without_allergens" {
+                        self.error_hint(
+                            key.span(),
+                            format!("'{k}' belongs to swap, not add"),
+                            "add has no list of things to avoid; use a swap rule to replace basket items that contain them",
+                        );
+                    }
+                }
+                self.check_keys(
+                    t,
+                    &[ADD_KEYS, &["without", "without_allergens"]].concat(),
+                    "add",
+                );
                 let product = match t.get("product") {
                     Some(p) => Some(self.selector(p, ctx, "add.product")?),
                     None => None,
