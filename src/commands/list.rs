@@ -54,7 +54,14 @@ struct ListView<'a> {
 pub fn run(ctx: &Context, format: ListFormat) -> CmdResult {
     let store = Store::open(&ctx.data_dir)?;
     let items = store.basket()?;
-    let totals = store.totals()?;
+    // From the items already read, rather than a second pass over the store.
+    let mut totals: BTreeMap<String, rust_decimal::Decimal> = BTreeMap::new();
+    for i in &items {
+        if let (Some(price), Some(currency)) = (i.product.price, &i.product.currency) {
+            *totals.entry(currency.clone()).or_default() +=
+                price * rust_decimal::Decimal::from(i.quantity);
+        }
+    }
     let view = ListView {
         items: items.iter().map(ItemView::from).collect(),
         totals: totals.iter().map(|(c, a)| (c.clone(), money(*a))).collect(),
