@@ -172,27 +172,6 @@ pub fn evaluate<'p>(ctx: &Context, products: impl IntoIterator<Item = &'p Produc
     out
 }
 
-/// Where two feeds describe the same GTIN, facts merge (spec/feeds.md); each
-/// keeps its own price.
-pub fn merge_facts_by_gtin(products: &mut [Product]) {
-    let mut by_gtin: HashMap<String, Vec<usize>> = HashMap::new();
-    for (i, p) in products.iter().enumerate() {
-        if let Some(g) = p.gtin14() {
-            by_gtin.entry(g).or_default().push(i);
-        }
-    }
-    for indices in by_gtin.values().filter(|v| v.len() > 1) {
-        let mut merged = products[indices[0]].clone();
-        for &i in &indices[1..] {
-            merged.merge_facts_from(&products[i]);
-        }
-        for &i in indices {
-            let p = &mut products[i];
-            p.merge_facts_from(&merged);
-        }
-    }
-}
-
 /// Most GTINs asked of a facts source in one run: Open Food Facts is a shared
 /// public service, and a swap needs only a handful of candidates.
 pub const MAX_FACTS_LOOKUPS: usize = 200;

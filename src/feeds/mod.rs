@@ -421,13 +421,6 @@ pub fn parse_stream(
     }
 }
 
-/// Fetches and parses every feed at once, one thread each, so a slow feed costs its
-/// own time and not the sum. Results come back in the order of `sources`; one
-/// feed's failure does not touch the others.
-///
-/// With the fetcher's `progress` on, each feed has a spinner line on stderr
-/// (fetching, then parsing) that is cleared when it is done; otherwise nothing is
-/// drawn, so cron output stays clean.
 /// The GTINs to ask a per-product API (Open Food Facts, Open Prices): folded
 /// to 14 digits to drop duplicates (the first spelling is the one asked), with
 /// a warning for each value that is not a GTIN.
@@ -579,59 +572,7 @@ fn fetch_body(fetcher: &Fetcher, source: &FeedSource) -> Result<FetchedBody, Fee
     })
 }
 
-/// `now` is the run's "now" (sale dates).
-pub fn fetch_products(
-    fetcher: &Fetcher,
-    sources: &[FeedSource],
-    now: chrono::DateTime<chrono::Utc>,
-) -> Vec<Result<FetchedFeed, FeedError>> {
-    let progress = Progress::new(fetcher.options().progress);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = sources
-            .iter()
-            .map(|source| {
-                let bar = progress.feed(&source.name);
-                scope.spawn(move || {
-                    let result = fetch_one(fetcher, source, &bar, now);
-                    bar.finish_and_clear();
-                    result
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().unwrap_or(Err(FeedError::Panicked)))
-            .collect()
-    })
-}
-
-fn fetch_one(
-    fetcher: &Fetcher,
-    source: &FeedSource,
-    bar: &indicatif::ProgressBar,
-    now: chrono::DateTime<chrono::Utc>,
-) -> Result<FetchedFeed, FeedError> {
-    // Kinds we cannot parse are refused before spending a request.
-    if source.kind == FeedKind::OpenFoodFacts {
-        return Err(FeedError::FactsOnly(source.kind));
-    }
-    if source.kind == FeedKind::OpenPrices {
-        return Err(FeedError::HistoryOnly(source.kind));
-    }
-    if !matches!(
-        source.kind,
-        FeedKind::Json | FeedKind::Csv | FeedKind::Page | FeedKind::Merchant
-    ) {
-        return Err(FeedError::Unsupported(source.kind));
-    }
-    let fetched = fetcher.get(&source.url)?;
-    bar.set_message(format!("feed '{}': parsing", source.name));
-    let mut feed = parse_products_at(source, &fetched.bytes, now)?;
-    feed.warning = fetched.warning;
-    Ok(feed)
-}
-
-/// The spinners of [`fetch_products`], or hidden bars that draw nothing.
+/// The spinners of [`fetch_bodies`], or hidden bars that draw nothing.
 struct Progress {
     multi: Option<indicatif::MultiProgress>,
 }
@@ -882,7 +823,7 @@ mod tests {
         }];
         let fetcher = Fetcher::new(FetchOptions::default()).expect("client builds");
         assert!(matches!(
-            fetch_products(&fetcher, &sources, chrono::Utc::now())[0],
+            fetch_bodies(&fetcher, &sources)[0],
             Err(FeedError::FactsOnly(FeedKind::OpenFoodFacts))
         ));
     }
@@ -901,13 +842,13 @@ mod tests {
         }];
         let fetcher = Fetcher::new(FetchOptions::default()).expect("client builds");
         assert!(matches!(
-            fetch_products(&fetcher, &sources, chrono::Utc::now())[0],
+            fetch_bodies(&fetcher, &sources)[0],
             Err(FeedError::HistoryOnly(FeedKind::OpenPrices))
         ));
     }
 
     #[test]
-    fn fetch_products_keeps_order_and_isolates_failures() {
+    fn fetch_bodies_keeps_order_and_isolates_failures() {
         let dir = tempfile::tempdir().expect("temp dir");
         let json_path = dir.path().join("a.json");
         let csv_path = dir.path().join("b.csv");
@@ -930,19 +871,29 @@ mod tests {
             at("shop", FeedKind::Page, &csv_path),
         ];
         let fetcher = Fetcher::new(FetchOptions::default()).expect("client builds");
-        let results = fetch_products(&fetcher, &sources, chrono::Utc::now());
+        let results = fetch_bodies(&fetcher, &sources);
         assert_eq!(results.len(), 4);
-        let a = results[0].as_ref().expect("a parses");
-        assert_eq!((a.source.name.as_str(), a.products.len()), ("a", 1));
+        let parse = |i: usize| {
+            let body = results[i]
+                .as_ref()
+                .map_err(|e| e.to_string())
+                .expect("fetched");
+            let mut products = Vec::new();
+            let report = body.parse(chrono::Utc::now(), &mut |p| products.push(p));
+            (body.source.name.clone(), products, report)
+        };
+        let (name, products, report) = parse(0);
+        assert_eq!((name.as_str(), products.len()), ("a", 1));
         assert_eq!(
-            a.report.warning().as_deref(),
+            report.expect("a parses").warning().as_deref(),
             Some("feed 'a': 1 of 2 records skipped: record 1: price \"abc\" is not a number")
         );
         assert!(matches!(results[1], Err(FeedError::Read { .. })));
-        let b = results[2].as_ref().expect("b parses");
-        assert_eq!(b.products[0].name, "Gum");
-        // A page feed is fetched and parsed now; a CSV file has no product page in it.
-        assert!(matches!(&results[3], Err(FeedError::Shape(m)) if m.starts_with("no price found")));
+        let (_, products, _) = parse(2);
+        assert_eq!(products[0].name, "Gum");
+        // A page feed is fetched, then parsed; a CSV file has no product page in it.
+        let (_, _, report) = parse(3);
+        assert!(matches!(&report, Err(FeedError::Shape(m)) if m.starts_with("no price found")));
     }
 
     #[test]
@@ -961,9 +912,16 @@ mod tests {
             ..FetchOptions::default()
         })
         .expect("client builds");
-        let results = fetch_products(&fetcher, &sources, chrono::Utc::now());
-        let b = results[0].as_ref().expect("b parses");
-        assert_eq!((b.products.len(), b.warning.as_deref()), (1, None));
+        let results = fetch_bodies(&fetcher, &sources);
+        let b = results[0]
+            .as_ref()
+            .map_err(|e| e.to_string())
+            .expect("b fetched");
+        assert_eq!(b.warning, None);
+        let mut n = 0;
+        b.parse(chrono::Utc::now(), &mut |_| n += 1)
+            .expect("b parses");
+        assert_eq!(n, 1);
     }
 
     #[test]
