@@ -633,25 +633,7 @@ impl Store {
         product: &Product,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        self.conn
-            .execute(
-                "INSERT INTO notified (rule, feed, product_id, price, availability, notified_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-                 ON CONFLICT (rule, feed, product_id) DO UPDATE SET
-                     price = excluded.price,
-                     availability = excluded.availability,
-                     notified_at = excluded.notified_at",
-                params![
-                    rule,
-                    product.feed,
-                    product.id,
-                    product.price.map(|p| p.to_string()),
-                    product.availability.map(|a| a.as_str()),
-                    ts(now),
-                ],
-            )
-            .at(&self.path)?;
-        Ok(())
+        upsert_notified(&self.conn, &self.path, rule, product, now)
     }
 }
 
@@ -760,23 +742,7 @@ impl Store {
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .at(&path)?;
         for (rule, product) in notified {
-            tx.execute(
-                "INSERT INTO notified (rule, feed, product_id, price, availability, notified_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-                 ON CONFLICT (rule, feed, product_id) DO UPDATE SET
-                     price = excluded.price,
-                     availability = excluded.availability,
-                     notified_at = excluded.notified_at",
-                params![
-                    rule,
-                    product.feed,
-                    product.id,
-                    product.price.map(|p| p.to_string()),
-                    product.availability.map(|a| a.as_str()),
-                    ts(now),
-                ],
-            )
-            .at(&path)?;
+            upsert_notified(&tx, &path, rule, product, now)?;
         }
         for (channel, json) in messages {
             tx.execute(
@@ -1244,6 +1210,36 @@ impl Store {
         }
         Ok(out)
     }
+}
+
+/// Remembers that `rule` notified about `product` as it is now (price and
+/// availability), replacing what was remembered; on the connection or inside a
+/// caller's transaction.
+fn upsert_notified(
+    conn: &Connection,
+    path: &Path,
+    rule: &str,
+    product: &Product,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    conn.execute(
+        "INSERT INTO notified (rule, feed, product_id, price, availability, notified_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT (rule, feed, product_id) DO UPDATE SET
+             price = excluded.price,
+             availability = excluded.availability,
+             notified_at = excluded.notified_at",
+        params![
+            rule,
+            product.feed,
+            product.id,
+            product.price.map(|p| p.to_string()),
+            product.availability.map(|a| a.as_str()),
+            ts(now),
+        ],
+    )
+    .at(path)?;
+    Ok(())
 }
 
 /// Creates the data directory and any missing parents, private to the user: the
