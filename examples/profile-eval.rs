@@ -37,8 +37,11 @@ struct Args {
     #[arg(long, default_value_t = 20)]
     basket: u64,
     /// Only parse + evaluate, once (for a profiler).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "parse_only")]
     evaluate_only: bool,
+    /// Only parse, once (for a profiler: the baseline of --evaluate-only).
+    #[arg(long)]
+    parse_only: bool,
     /// Runs of each, the best one reported.
     #[arg(long, default_value_t = 3)]
     runs: usize,
@@ -61,6 +64,10 @@ fn main() {
     );
     let open =
         || BufReader::with_capacity(256 * 1024, File::open(&args.feed).expect("the feed opens"));
+    if args.parse_only {
+        println!("{} products", setup.parse_only(open()));
+        return;
+    }
     if args.evaluate_only {
         let outcome = setup.parse_and_evaluate(open());
         println!(

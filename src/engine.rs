@@ -11,14 +11,21 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use rust_decimal::Decimal;
 
 use crate::model::{
-    money, normalize_gtin, ActionKind, Availability, BasketItem, DailyForecast, Forecast,
-    Notification, Observation, Product, ProductKey, Proposal, ProposalStatus,
+    money, ActionKind, Availability, BasketItem, DailyForecast, Forecast, Notification,
+    Observation, Product, ProductKey, Proposal, ProposalStatus,
 };
 use crate::rules::{
     Action, Condition, DaySpec, Metric, Prefer, Quantity, Rule, RuleSet, Scope, Selector,
     WeatherCondition,
 };
 use crate::text;
+
+mod folded;
+mod index;
+
+pub(crate) use folded::Folded;
+use folded::{significant_digits, FoldedText};
+use index::{Anchor, AnchorIndex};
 
 /// What earlier runs decided, so a proposal is not nagged about twice.
 #[derive(Debug, Clone, Default)]
@@ -453,127 +460,57 @@ pub struct Evaluation<'a> {
     ctx: &'a Context<'a>,
     states: Vec<RuleState<'a>>,
     /// feed -> ids in the basket, looked up by `&str` (no key built per product).
-    basket_keys: HashMap<String, HashSet<String>>,
-    basket_gtins: HashSet<String>,
+    basket_keys: HashMap<String, HashSet<String, text::FnvBuild>, text::FnvBuild>,
+    /// The basket's GTINs, as their significant digits.
+    basket_gtins: HashSet<String, text::FnvBuild>,
     seq: usize,
     /// Catalog selectors of enabled rules: a product any of them matches (price
     /// and history aside) is watched, and its state recorded.
     watch_selectors: Vec<&'a Selector>,
-    watch_index: AnchorIndex,
+    /// One index over the rules (item `i` is `states[i]`) and, after them, the
+    /// watch selectors (item `states.len() + j` is `watch_selectors[j]`): one
+    /// set of lookups per product serves both questions.
     index: AnchorIndex,
     /// feed -> id -> indices of the rules latched for that product; looked up
     /// by `&str`, so no key is built for the products that are not latched.
     latched: HashMap<String, HashMap<String, Vec<usize>>>,
     /// Reused for each product's candidate rules.
     scratch: Vec<usize>,
+    /// Reused for each product's folded text.
+    folded_text: FoldedText,
     /// Feeds that failed while being read, after the rules were set up.
     failed_while_reading: BTreeMap<String, String>,
 }
 
-/// Which selectors a product can possibly satisfy, by the one identity
-/// condition each must meet (id, GTIN, brand, category, or a word of the name,
-/// in that order of preference); selectors with none meet every product. A
-/// product from a million-line feed then meets only the few that could want it.
-#[derive(Default)]
-struct AnchorIndex {
-    always: Vec<usize>,
-    by_id: Anchors,
-    by_gtin: Anchors,
-    by_brand: Anchors,
-    by_category: Anchors,
-    by_word: Anchors,
-}
-
-/// Anchor text -> indices; FNV-hashed, as every product looks several up.
-type Anchors = HashMap<String, Vec<usize>, text::FnvBuild>;
-
-impl AnchorIndex {
-    /// `anchors[i]` is the selector item `i` must satisfy, or `None` for items
-    /// every product must meet.
-    fn build(anchors: &[Option<&Selector>]) -> AnchorIndex {
-        let mut index = AnchorIndex::default();
-        for (i, anchor) in anchors.iter().enumerate() {
-            let push = |map: &mut Anchors, k: &str| map.entry(k.to_string()).or_default().push(i);
-            match anchor {
-                Some(s) if s.id.is_some() => {
-                    push(&mut index.by_id, s.id.as_deref().unwrap_or_default())
-                }
-                Some(s) if s.gtin.is_some() => {
-                    push(&mut index.by_gtin, s.gtin.as_deref().unwrap_or_default())
-                }
-                Some(s) if s.brand.is_some() => {
-                    push(&mut index.by_brand, s.brand.as_deref().unwrap_or_default())
-                }
-                Some(s) if s.category.is_some() => push(
-                    &mut index.by_category,
-                    s.category.as_deref().unwrap_or_default(),
-                ),
-                // Every word must occur in the name, so the longest (likely the
-                // rarest) is a sound anchor.
-                Some(s) if !s.name_words.is_empty() => {
-                    let word = s
-                        .name_words
-                        .iter()
-                        .max_by_key(|w| w.len())
-                        .map_or("", String::as_str);
-                    push(&mut index.by_word, word)
-                }
-                _ => index.always.push(i),
-            }
-        }
-        index
-    }
-
-    /// The items `f` can satisfy, appended to `out` (unsorted, maybe repeated).
-    fn candidates(&self, f: &Folded, out: &mut Vec<usize>) {
-        out.extend_from_slice(&self.always);
-        if let Some(v) = self.by_id.get(f.product.id.as_str()) {
-            out.extend_from_slice(v);
-        }
-        if !self.by_gtin.is_empty() {
-            if let Some(v) = f.gtin().as_deref().and_then(|g| self.by_gtin.get(g)) {
-                out.extend_from_slice(v);
-            }
-        }
-        if !self.by_brand.is_empty() {
-            if let Some(v) = f.brand().as_deref().and_then(|b| self.by_brand.get(b)) {
-                out.extend_from_slice(v);
-            }
-        }
-        if !self.by_category.is_empty() {
-            for c in f.categories() {
-                if let Some(v) = self.by_category.get(c.as_str()) {
-                    out.extend_from_slice(v);
-                }
-            }
-        }
-        if !self.by_word.is_empty() {
-            for w in f.words() {
-                if let Some(v) = self.by_word.get(w) {
-                    out.extend_from_slice(v);
-                }
-            }
-        }
-    }
-}
-
-/// The anchor of each rule's per-product work; `None` for rules that must see
-/// every product (swaps), and rules with nothing to do stay out entirely.
-fn rule_anchors<'s>(states: &'s [RuleState]) -> Vec<Option<&'s Selector>> {
+/// What each rule's per-product work needs of a product.
+fn rule_anchors<'s>(states: &'s [RuleState]) -> Vec<Anchor<'s>> {
     states
         .iter()
         .map(|state| {
             if !matches!(state.status, Status::Active) {
-                return Some(&*NEVER_SELECTOR);
+                return Anchor::Never;
             }
             match &state.work {
-                Work::Add { selector, .. } => Some(&**selector),
-                Work::Notify { selector, .. } => Some(*selector),
+                Work::Add { selector, .. } => Anchor::Selector(selector),
+                Work::Notify { selector, .. } => Anchor::Selector(selector),
                 Work::Remove {
                     catalog: Some(s), ..
-                } => Some(*s),
-                Work::Remove { catalog: None, .. } => Some(&*NEVER_SELECTOR),
-                Work::Swap { .. } => None,
+                } => Anchor::Selector(s),
+                Work::Remove { catalog: None, .. } => Anchor::Never,
+                // An alternative must share the item's category, when the rule
+                // says so: then only those categories' products matter.
+                Work::Swap { watched } => match &state.rule.action {
+                    Action::Swap {
+                        keep_category: true,
+                        ..
+                    } => Anchor::Categories(
+                        watched
+                            .iter()
+                            .filter_map(|slot| slot.category.as_deref())
+                            .collect(),
+                    ),
+                    _ => Anchor::Every,
+                },
             }
         })
         .collect()
@@ -581,7 +518,8 @@ fn rule_anchors<'s>(states: &'s [RuleState]) -> Vec<Option<&'s Selector>> {
 
 impl<'a> Evaluation<'a> {
     pub fn new(ctx: &'a Context<'a>) -> Self {
-        let mut basket_keys: HashMap<String, HashSet<String>> = HashMap::new();
+        let mut basket_keys: HashMap<String, HashSet<String, text::FnvBuild>, text::FnvBuild> =
+            HashMap::default();
         for i in ctx.basket {
             basket_keys
                 .entry(i.product.feed.clone())
@@ -592,6 +530,7 @@ impl<'a> Evaluation<'a> {
             .basket
             .iter()
             .filter_map(|i| i.product.gtin14())
+            .map(|g| significant_digits(&g).to_string())
             .collect();
         let states: Vec<RuleState> = ctx
             .rules
@@ -607,9 +546,9 @@ impl<'a> Evaluation<'a> {
             .flat_map(|r| r.selector.iter().chain(r.action.product_selector()))
             .filter(|s| s.scope == Scope::Catalog)
             .collect();
-        let index = AnchorIndex::build(&rule_anchors(&states));
-        let watch_index =
-            AnchorIndex::build(&watch_selectors.iter().map(|s| Some(*s)).collect::<Vec<_>>());
+        let mut anchors = rule_anchors(&states);
+        anchors.extend(watch_selectors.iter().map(|s| Anchor::Selector(s)));
+        let index = AnchorIndex::build(&anchors);
         let mut latched: HashMap<String, HashMap<String, Vec<usize>>> = HashMap::new();
         for (rule, key) in &ctx.memory.latched {
             if let Some(i) = ctx.rules.rules.iter().position(|r| &r.name == rule) {
@@ -628,10 +567,10 @@ impl<'a> Evaluation<'a> {
             basket_gtins,
             seq: 0,
             watch_selectors,
-            watch_index,
             index,
             latched,
             scratch: Vec::new(),
+            folded_text: FoldedText::default(),
             failed_while_reading: BTreeMap::new(),
         }
     }
@@ -644,8 +583,7 @@ impl<'a> Evaluation<'a> {
         self.basket_keys
             .get(p.feed.as_str())
             .is_some_and(|ids| ids.contains(p.id.as_str()))
-            || f.gtin()
-                .as_ref()
+            || f.gtin_digits()
                 .is_some_and(|g| self.basket_gtins.contains(g))
     }
 
@@ -658,23 +596,24 @@ impl<'a> Evaluation<'a> {
         let seq = self.seq;
         let ctx = self.ctx;
         let currency = ctx.rules.settings.currency.as_str();
-        let folded = Folded::new(product);
+        self.folded_text.refill(product);
+        let folded = Folded::borrowing(product, &self.folded_text);
         let in_basket = self.in_basket(&folded);
         let mut candidates = std::mem::take(&mut self.scratch);
         candidates.clear();
-        let watched = in_basket || {
-            self.watch_index.candidates(&folded, &mut candidates);
-            candidates
-                .iter()
-                .any(|&i| check_ignoring_price(self.watch_selectors[i], &folded))
-        };
-        candidates.clear();
+        self.index.candidates(&folded, &mut candidates);
+        let rule_count = self.states.len();
+        let watched = in_basket
+            || candidates.iter().any(|&i| {
+                i >= rule_count
+                    && check_ignoring_price(self.watch_selectors[i - rule_count], &folded)
+            });
+        candidates.retain(|&i| i < rule_count);
         let latched_rules: &[usize] = self
             .latched
             .get(product.feed.as_str())
             .and_then(|ids| ids.get(product.id.as_str()))
             .map_or(&[], Vec::as_slice);
-        self.index.candidates(&folded, &mut candidates);
         // A latched rule must see the product even if it cannot match it now:
         // not matching is what re-arms it.
         candidates.extend_from_slice(latched_rules);
@@ -715,14 +654,24 @@ impl<'a> Evaluation<'a> {
                         }
                         Match::No => continue,
                     }
-                    let id = Proposal::stable_id(&rule.name, ActionKind::Add, &product.key(), None);
-                    if latched && !ctx.memory.pending.contains(&id) {
-                        state.latched_held += 1;
-                        continue;
-                    }
-                    if cooling_down(ctx, rule, &id, product.price) {
-                        state.cooling_down += 1;
-                        continue;
+                    // The proposal's id matters only to a latched rule or a
+                    // recent decline; most runs have neither, so most matches
+                    // skip hashing it.
+                    if latched || !ctx.memory.declined.is_empty() {
+                        let id = Proposal::stable_id_of(
+                            &rule.name,
+                            ActionKind::Add,
+                            (&product.feed, &product.id),
+                            None,
+                        );
+                        if latched && !ctx.memory.pending.contains(&id) {
+                            state.latched_held += 1;
+                            continue;
+                        }
+                        if cooling_down(ctx, rule, &id, product.price) {
+                            state.cooling_down += 1;
+                            continue;
+                        }
                     }
                     keep_best(best, *room, seq, product, |p| rank(*prefer, p, None));
                 }
@@ -790,17 +739,20 @@ impl<'a> Evaluation<'a> {
                             && !slot
                                 .category
                                 .as_ref()
-                                .is_some_and(|c| folded.categories().contains(c))
+                                .is_some_and(|c| folded.in_category(c))
                         {
                             continue;
                         }
-                        let id = Proposal::stable_id(
-                            &rule.name,
-                            ActionKind::Swap,
-                            &product.key(),
-                            Some(&slot.item.product.key()),
-                        );
-                        if cooling_down(ctx, rule, &id, product.price) {
+                        let declined = !ctx.memory.declined.is_empty() && {
+                            let id = Proposal::stable_id_of(
+                                &rule.name,
+                                ActionKind::Swap,
+                                (&product.feed, &product.id),
+                                Some((&slot.item.product.feed, &slot.item.product.id)),
+                            );
+                            cooling_down(ctx, rule, &id, product.price)
+                        };
+                        if declined {
                             state.cooling_down += 1;
                             slot.declined = true;
                             continue;
@@ -1298,13 +1250,6 @@ impl<'a> RuleState<'a> {
     }
 }
 
-/// Anchors rules that need no product at all under an id no feed uses, so the
-/// index never hands them one.
-static NEVER_SELECTOR: std::sync::LazyLock<Selector> = std::sync::LazyLock::new(|| Selector {
-    id: Some("\u{0}never".to_string()),
-    ..Selector::default()
-});
-
 enum Skip {
     Idle(String),
     Skipped(String),
@@ -1475,56 +1420,6 @@ fn prices_since(points: &[&Observation], since: DateTime<Utc>, p: &Product) -> V
         .collect()
 }
 
-/// A product's text folded once (lowercase, no accents, no `en:` prefix) for all
-/// the rules that look at it, rather than once per rule: the hot path of a
-/// check over a large feed. Each part is folded only if some rule asks for it.
-pub(crate) struct Folded<'p> {
-    product: &'p Product,
-    words: std::cell::OnceCell<(String, Vec<(usize, usize)>)>,
-    brand: std::cell::OnceCell<Option<String>>,
-    categories: std::cell::OnceCell<Vec<String>>,
-    gtin: std::cell::OnceCell<Option<String>>,
-}
-
-impl<'p> Folded<'p> {
-    pub(crate) fn new(product: &'p Product) -> Folded<'p> {
-        Folded {
-            product,
-            words: std::cell::OnceCell::new(),
-            brand: std::cell::OnceCell::new(),
-            categories: std::cell::OnceCell::new(),
-            gtin: std::cell::OnceCell::new(),
-        }
-    }
-
-    fn words(&self) -> impl Iterator<Item = &str> {
-        let (folded, ranges) = self
-            .words
-            .get_or_init(|| text::word_ranges(&self.product.name));
-        ranges.iter().map(move |&(a, b)| &folded[a..b])
-    }
-
-    fn brand(&self) -> &Option<String> {
-        self.brand
-            .get_or_init(|| self.product.brand.as_deref().map(|b| text::fold(b.trim())))
-    }
-
-    fn categories(&self) -> &[String] {
-        self.categories.get_or_init(|| {
-            self.product
-                .categories
-                .iter()
-                .map(|c| text::fold_tag(c))
-                .collect()
-        })
-    }
-
-    fn gtin(&self) -> &Option<String> {
-        self.gtin
-            .get_or_init(|| self.product.gtin.as_deref().and_then(normalize_gtin))
-    }
-}
-
 /// The identity and fact parts of a selector: what "the basket already holds"
 /// and removals judge on an item's recorded product.
 fn check_ignoring_price(s: &Selector, f: &Folded) -> bool {
@@ -1536,22 +1431,18 @@ fn check_ignoring_price(s: &Selector, f: &Folded) -> bool {
         return false;
     }
     if let Some(g) = &s.gtin {
-        if f.gtin().as_deref() != Some(g.as_str()) {
+        if f.gtin_digits() != Some(significant_digits(g)) {
             return false;
         }
     }
-    if !s.name_words.is_empty() && !s.name_words.iter().all(|w| f.words().any(|pw| pw == w)) {
+    if !s.name_words.iter().all(|w| f.has_word(w)) {
         return false;
     }
-    if let Some(b) = &s.brand {
-        if f.brand().as_deref() != Some(b.as_str()) {
-            return false;
-        }
+    if s.brand.as_ref().is_some_and(|b| !f.brand_is(b)) {
+        return false;
     }
-    if let Some(c) = &s.category {
-        if !f.categories().iter().any(|pc| pc == c) {
-            return false;
-        }
+    if s.category.as_ref().is_some_and(|c| !f.in_category(c)) {
+        return false;
     }
     if !s.contains.is_empty() && !s.contains.iter().any(|t| known_contains(p, t)) {
         return false;

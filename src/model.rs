@@ -28,20 +28,28 @@ impl Availability {
     /// `https://schema.org/InStock`, `out of stock`, `preorder`, `pre-order`...
     pub fn parse(raw: &str) -> Option<Availability> {
         let tail = raw.rsplit('/').next().unwrap_or(raw);
-        let squashed: String = tail
-            .chars()
-            .filter(|c| c.is_alphanumeric())
-            .flat_map(char::to_lowercase)
-            .collect();
-        match squashed.as_str() {
-            "instock" | "available" | "limitedavailability" | "onlineonly" | "instoreonly" => {
+        // The letters and digits, lowercased, on the stack: this runs for every
+        // product of a feed, and every spelling known is short and ASCII.
+        let mut squashed = [0u8; 24];
+        let mut len = 0;
+        for c in tail.chars().filter(|c| c.is_alphanumeric()) {
+            for lower in c.to_lowercase() {
+                if !lower.is_ascii() || len == squashed.len() {
+                    return None;
+                }
+                squashed[len] = lower as u8;
+                len += 1;
+            }
+        }
+        match &squashed[..len] {
+            b"instock" | b"available" | b"limitedavailability" | b"onlineonly" | b"instoreonly" => {
                 Some(Availability::InStock)
             }
-            "outofstock" | "soldout" | "discontinued" | "unavailable" => {
+            b"outofstock" | b"soldout" | b"discontinued" | b"unavailable" => {
                 Some(Availability::OutOfStock)
             }
-            "preorder" | "presale" => Some(Availability::Preorder),
-            "backorder" => Some(Availability::Backorder),
+            b"preorder" | b"presale" => Some(Availability::Preorder),
+            b"backorder" => Some(Availability::Backorder),
             _ => None,
         }
     }
@@ -168,14 +176,29 @@ pub fn money(amount: Decimal) -> String {
 
 /// Normalises a GTIN-8/12/13/14 to 14 digits; `None` if it is not 8-14 digits.
 pub fn normalize_gtin(raw: &str) -> Option<String> {
-    let digits: String = raw
-        .chars()
-        .filter(|c| !c.is_whitespace() && *c != '-')
-        .collect();
-    if digits.is_empty() || digits.len() > 14 || !digits.chars().all(|c| c.is_ascii_digit()) {
-        return None;
+    let mut out = String::with_capacity(14);
+    normalize_gtin_into(raw, &mut out).then_some(out)
+}
+
+/// [`normalize_gtin`] into a buffer the caller reuses (cleared first); `false`,
+/// with the buffer empty, when `raw` is not a GTIN. The engine does this for
+/// every product of a feed.
+pub fn normalize_gtin_into(raw: &str, out: &mut String) -> bool {
+    out.clear();
+    if raw.len() <= 14 && !raw.is_empty() && raw.bytes().all(|b| b.is_ascii_digit()) {
+        // The usual form, without the separators people type.
+        out.extend(std::iter::repeat_n('0', 14 - raw.len()));
+        out.push_str(raw);
+        return true;
     }
-    Some(format!("{digits:0>14}"))
+    let digits = || raw.chars().filter(|c| !c.is_whitespace() && *c != '-');
+    let count = digits().count();
+    if count == 0 || count > 14 || !digits().all(|c| c.is_ascii_digit()) {
+        return false;
+    }
+    out.extend(std::iter::repeat_n('0', 14 - count));
+    out.extend(digits());
+    true
 }
 
 /// Identifies a product across runs: the feed's name and the feed's id.
@@ -304,12 +327,40 @@ impl Proposal {
         product: &ProductKey,
         replaces: Option<&ProductKey>,
     ) -> String {
-        let mut text = format!("{rule}\u{1f}{}\u{1f}{product}", action.as_str());
-        if let Some(r) = replaces {
-            text.push('\u{1f}');
-            text.push_str(&r.to_string());
+        Proposal::stable_id_of(
+            rule,
+            action,
+            (&product.feed, &product.id),
+            replaces.map(|r| (r.feed.as_str(), r.id.as_str())),
+        )
+    }
+
+    /// [`Proposal::stable_id`] from a product's `(feed, id)`, without building
+    /// its key: the engine asks this for every product an `add` rule matches.
+    /// The pieces are hashed one after another, which gives the hash of
+    /// `rule␟action␟feed/id[␟feed/id]`, the ids stored by earlier versions.
+    pub fn stable_id_of(
+        rule: &str,
+        action: ActionKind,
+        (feed, id): (&str, &str),
+        replaces: Option<(&str, &str)>,
+    ) -> String {
+        const SEPARATOR: &[u8] = "\u{1f}".as_bytes();
+        let key = |hash: u64, feed: &str, id: &str| {
+            let hash = text::fnv1a64_continue(hash, feed.as_bytes());
+            let hash = text::fnv1a64_continue(hash, b"/");
+            text::fnv1a64_continue(hash, id.as_bytes())
+        };
+        let mut hash = text::fnv1a64(rule.as_bytes());
+        for piece in [SEPARATOR, action.as_str().as_bytes(), SEPARATOR] {
+            hash = text::fnv1a64_continue(hash, piece);
         }
-        format!("{:016x}", text::fnv1a64(text.as_bytes()))
+        hash = key(hash, feed, id);
+        if let Some((feed, id)) = replaces {
+            hash = text::fnv1a64_continue(hash, SEPARATOR);
+            hash = key(hash, feed, id);
+        }
+        format!("{hash:016x}")
     }
 
     /// What the change costs: the added product times the quantity, a swap's
@@ -389,6 +440,34 @@ pub struct Notification {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Ids are stored (pending, decisions), so the way they are computed must
+    /// not change: FNV-1a of `rule␟action␟feed/id[␟feed/id]`.
+    #[test]
+    fn proposal_ids_hash_the_joined_text() {
+        let joined = |text: &str| format!("{:016x}", text::fnv1a64(text.as_bytes()));
+        let key = |feed: &str, id: &str| ProductKey {
+            feed: feed.into(),
+            id: id.into(),
+        };
+        assert_eq!(
+            Proposal::stable_id("choc", ActionKind::Add, &key("grocer", "sku-1"), None),
+            joined("choc\u{1f}add\u{1f}grocer/sku-1")
+        );
+        assert_eq!(
+            Proposal::stable_id(
+                "palm oil",
+                ActionKind::Swap,
+                &key("grocer", "7"),
+                Some(&key("boots", "x/y"))
+            ),
+            joined("palm oil\u{1f}swap\u{1f}grocer/7\u{1f}boots/x/y")
+        );
+        assert_eq!(
+            Proposal::stable_id_of("r", ActionKind::Remove, ("f", "1"), None),
+            joined("r\u{1f}remove\u{1f}f/1")
+        );
+    }
 
     #[test]
     fn gtin_lengths_normalise_to_14_digits() {

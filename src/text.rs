@@ -1,23 +1,50 @@
 //! Text folding for matching: selectors compare case-insensitively and ignore
 //! accents, and category tags are compared without their `en:` language prefix.
 
-use unicode_normalization::char::is_combining_mark;
-use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::char::{decompose_canonical, is_combining_mark};
 
 /// Lowercases and strips accents: `"Crème Brûlée"` -> `"creme brulee"`.
 pub fn fold(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    fold_into(s, &mut out);
+    out
+}
+
+/// [`fold`], appended to `out`: the engine folds every product of a feed into
+/// the same few buffers instead of allocating new strings for each.
+pub fn fold_into(s: &str, out: &mut String) {
     if s.is_ascii() {
-        return s.to_ascii_lowercase();
+        let start = out.len();
+        out.push_str(s);
+        out[start..].make_ascii_lowercase();
+        return;
     }
-    s.nfd()
-        .filter(|c| !is_combining_mark(*c))
-        .flat_map(char::to_lowercase)
-        .collect()
+    // Character by character rather than through an NFD stream: the combining
+    // marks NFD would reorder are dropped anyway, so decomposing each character
+    // alone gives the same text, several times faster.
+    for c in s.chars() {
+        if c.is_ascii() {
+            out.push(c.to_ascii_lowercase());
+            continue;
+        }
+        decompose_canonical(c, |d| {
+            if !is_combining_mark(d) {
+                out.extend(d.to_lowercase());
+            }
+        });
+    }
 }
 
 /// Folds a category or tag and drops a language prefix (`en:chocolates` -> `chocolates`).
 /// Dashes and spaces are equivalent (`en:dark-chocolates` matches `Dark chocolates`).
 pub fn fold_tag(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    fold_tag_into(s, &mut out);
+    out
+}
+
+/// [`fold_tag`], appended to `out` (see [`fold_into`]).
+pub fn fold_tag_into(s: &str, out: &mut String) {
     let s = s.trim();
     let s = match s.split_once(':') {
         Some((lang, rest)) if lang.len() == 2 && lang.chars().all(|c| c.is_ascii_alphabetic()) => {
@@ -25,29 +52,45 @@ pub fn fold_tag(s: &str) -> String {
         }
         _ => s,
     };
-    // One pass, one allocation: this runs for every category of every product
-    // a check reads.
-    let mut out = String::with_capacity(s.len());
-    let mut gap = false;
-    let mut push = |c: char| {
-        if c == '-' || c.is_whitespace() {
-            gap = !out.is_empty();
-        } else {
-            if gap {
-                out.push(' ');
-                gap = false;
-            }
-            out.push(c);
-        }
-    };
-    if s.is_ascii() {
-        s.chars()
-            .map(|c| c.to_ascii_lowercase())
-            .for_each(&mut push);
-    } else {
-        fold(s).chars().for_each(&mut push);
+    // This runs for every category of every product a check reads, so the
+    // usual tag (ASCII, words apart by single spaces) is copied in one go.
+    if is_plain_tag(s) {
+        let start = out.len();
+        out.push_str(s);
+        out[start..].make_ascii_lowercase();
+        return;
     }
-    out
+    // Otherwise whole words copied at once, then lowercased in place.
+    let folded;
+    let s = if s.is_ascii() {
+        s
+    } else {
+        folded = fold(s);
+        folded.as_str()
+    };
+    let start = out.len();
+    for word in s.split(|c: char| c == '-' || c.is_whitespace()) {
+        if word.is_empty() {
+            continue;
+        }
+        if out.len() > start {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    out[start..].make_ascii_lowercase();
+}
+
+/// ASCII, no dashes or colons, and words apart by single spaces (`s` is
+/// trimmed): a tag that [`fold_tag`] only lowercases.
+pub(crate) fn is_plain_tag(s: &str) -> bool {
+    let mut after_space = false;
+    s.bytes().all(|b| {
+        let space = b == b' ';
+        let plain = b.is_ascii() && b != b'-' && b != b':' && !(after_space && space);
+        after_space = space;
+        plain && (space || !char::from(b).is_whitespace())
+    })
 }
 
 /// The words of a text, folded: what `name` selectors match against.
@@ -69,25 +112,60 @@ pub fn words(s: &str) -> Vec<String> {
 
 /// The folded text and the byte ranges of its words: what `words` gives,
 /// with one allocation for the text and one for the ranges instead of one per
-/// word (the engine's per-product hot path).
+/// word.
 pub fn word_ranges(s: &str) -> (String, Vec<(usize, usize)>) {
-    let folded = fold(s);
+    let mut folded = String::new();
     let mut ranges = Vec::new();
+    word_ranges_into(s, &mut folded, &mut ranges);
+    (folded, ranges)
+}
+
+/// [`word_ranges`] into buffers the caller reuses (both are cleared first): the
+/// engine's per-product hot path, which then allocates nothing.
+pub fn word_ranges_into(s: &str, folded: &mut String, ranges: &mut Vec<(usize, usize)>) {
+    folded.clear();
+    ranges.clear();
+    fold_into(s, folded);
     let mut start = None;
-    for (i, c) in folded.char_indices() {
-        match (c.is_alphanumeric(), start) {
-            (true, None) => start = Some(i),
-            (false, Some(b)) => {
-                ranges.push((b, i));
-                start = None;
-            }
-            _ => {}
+    let mut mark = |i: usize, word: bool| match (word, start) {
+        (true, None) => start = Some(i),
+        (false, Some(b)) => {
+            ranges.push((b, i));
+            start = None;
+        }
+        _ => {}
+    };
+    if folded.is_ascii() {
+        // Bytes are characters here, and the test is a table lookup.
+        for (i, b) in folded.bytes().enumerate() {
+            mark(i, b.is_ascii_alphanumeric());
+        }
+    } else {
+        for (i, c) in folded.char_indices() {
+            mark(i, c.is_alphanumeric());
         }
     }
     if let Some(b) = start {
         ranges.push((b, folded.len()));
     }
-    (folded, ranges)
+}
+
+/// Whether `text` equals `folded` (text already folded, so lowercase) once
+/// folded, for a `text` that is folded or plain ASCII: the two then differ at
+/// most in ASCII case. The engine compares feed text this way without copying it.
+pub fn caseless_eq(text: &str, folded: &str) -> bool {
+    text.eq_ignore_ascii_case(folded)
+}
+
+/// A hash that agrees with [`caseless_eq`]: FNV-1a over the ASCII-lowercased
+/// bytes.
+pub fn caseless_hash(text: &str) -> u64 {
+    let mut hash = FNV_OFFSET;
+    for b in text.bytes() {
+        hash ^= u64::from(b.to_ascii_lowercase());
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    hash
 }
 
 /// FNV-1a as a `Hasher`, for the engine's lookup tables keyed by short
@@ -138,6 +216,21 @@ pub fn fnv1a64_continue(mut hash: u64, bytes: &[u8]) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// Decomposing character by character is NFD without the reordering
+        /// of combining marks, which folding drops: the same text.
+        #[test]
+        fn folding_matches_the_nfd_stream(s in "\\PC{0,24}") {
+            use unicode_normalization::UnicodeNormalization;
+            let reference: String = s
+                .nfd()
+                .filter(|c| !is_combining_mark(*c))
+                .flat_map(char::to_lowercase)
+                .collect();
+            proptest::prop_assert_eq!(fold(&s), reference);
+        }
+    }
 
     #[test]
     fn folding_ignores_case_and_accents() {

@@ -2,18 +2,16 @@
 //! trimmed), one product per row, lists separated by `;` and `categories` a `>`
 //! path or a `;` list.
 //!
-//! Each row becomes a JSON object of its non-empty cells and goes through the same
-//! record rules as the `json` kind. A row with the wrong number of fields is skipped
+//! Each row is read in place through [`Record`] (a cell by its column's name,
+//! empty cells absent) and goes through the same record rules as the `json` kind. A row with the wrong number of fields is skipped
 //! and counted as `line N: ...`; a missing `name` or `id`/`gtin` column fails the
 //! feed, since no row could be used.
 
 use std::io::BufRead;
 
-use serde_json::{Map, Value};
-
 use crate::model::Product;
 
-use super::record::product_from_record;
+use super::record::{product_from_record, Field, Record};
 use super::{checked_reader, read_error, FeedError, FeedReport, FeedSource};
 
 /// Parses a CSV feed held in memory into products and the report of what was
@@ -57,9 +55,6 @@ pub(crate) fn parse_reader<R: BufRead>(
     let mut report = FeedReport::new(&source.name);
     let mut kept = 0usize;
     let mut row = ::csv::StringRecord::new();
-    // One map, emptied per row: the column names are cloned once per row that
-    // has the cell, but the map's own allocation is reused.
-    let mut record = Map::new();
     loop {
         match reader.read_record(&mut row) {
             Ok(false) => break,
@@ -69,14 +64,10 @@ pub(crate) fn parse_reader<R: BufRead>(
                 continue;
             }
         }
-        record.clear();
-        for (column, cell) in columns.iter().zip(row.iter()) {
-            let cell = cell.trim();
-            // An empty cell is an absent field (unknown), not an empty value.
-            if !cell.is_empty() {
-                record.insert(column.clone(), Value::String(cell.to_string()));
-            }
-        }
+        let record = Row {
+            columns: &columns,
+            cells: &row,
+        };
         match product_from_record(source, &record) {
             Ok(product) => {
                 report.kept();
@@ -97,6 +88,27 @@ pub(crate) fn parse_reader<R: BufRead>(
         }
     }
     Ok(report)
+}
+
+/// One row, its cells named by the header's columns.
+struct Row<'a> {
+    columns: &'a [String],
+    cells: &'a ::csv::StringRecord,
+}
+
+impl Record for Row<'_> {
+    /// The cell, trimmed. An empty cell is an absent field (unknown), not an
+    /// empty value; of two columns with one name, the last non-empty cell wins.
+    fn field(&self, name: &str) -> Option<Field<'_>> {
+        self.columns
+            .iter()
+            .enumerate()
+            .rev()
+            .filter(|(_, column)| *column == name)
+            .filter_map(|(i, _)| self.cells.get(i).map(str::trim))
+            .find(|cell| !cell.is_empty())
+            .map(Field::Text)
+    }
 }
 
 fn csv_error(source: &FeedSource, e: &::csv::Error) -> FeedError {

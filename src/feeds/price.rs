@@ -500,7 +500,21 @@ const LOWERCASE_CODES: &[&str] = &[
 
 /// Whether `code` is an ISO 4217 code this parser knows.
 pub fn is_iso_code(code: &str) -> bool {
-    code.len() == 3 && ISO_CODES.split_whitespace().any(|c| c == code)
+    iso_code(code).is_some()
+}
+
+/// `code` as the known ISO 4217 code it is, if it is one. Every record of every
+/// feed asks this, so it is a binary search, not a scan of the list.
+fn iso_code(code: &str) -> Option<&'static str> {
+    static SORTED: std::sync::LazyLock<Vec<&'static str>> = std::sync::LazyLock::new(|| {
+        let mut codes: Vec<&str> = ISO_CODES.split_whitespace().collect();
+        codes.sort_unstable();
+        codes
+    });
+    if code.len() != 3 {
+        return None;
+    }
+    SORTED.binary_search(&code).ok().map(|i| SORTED[i])
 }
 
 /// Currencies whose minor unit has three digits, where `423.923` is a decimal.
@@ -553,7 +567,7 @@ fn find_currencies(chars: &[char]) -> Vec<CurrencyAt> {
             if word.chars().all(|c| c.is_ascii_alphabetic())
                 && (is_iso_code(&word) || LOWERCASE_CODES.contains(&word.as_str()))
             {
-                if let Some(code) = ISO_CODES.split_whitespace().find(|c| *c == upper) {
+                if let Some(code) = iso_code(&upper) {
                     let token: Vec<char> = word.chars().collect();
                     consider(3, Money::Iso(code), &token);
                 }

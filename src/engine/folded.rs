@@ -1,0 +1,265 @@
+//! A product's text as selectors compare it: lowercase, no accents, no `en:`
+//! prefix, GTINs as their significant digits.
+//!
+//! This is the hot path of a check over a large feed: every product meets it
+//! once, before any rule. Most feed text is plain ASCII, whose folded form
+//! differs from the text only in case, so such text is not copied at all: it
+//! is compared and hashed without regard to ASCII case
+//! ([`text::caseless_eq`], [`text::caseless_hash`]). Only the rest (accents,
+//! `en:` tags, dashes, GTINs with spaces) is folded, into buffers reused from
+//! product to product. Rules' keys are folded when the rules are read, so they
+//! are lowercase already.
+
+use std::borrow::Cow;
+
+use crate::model::{normalize_gtin_into, Product};
+use crate::text;
+
+/// A product with its text folded once for all the rules that look at it.
+pub(crate) struct Folded<'p> {
+    pub(crate) product: &'p Product,
+    text: Cow<'p, FoldedText>,
+}
+
+/// The parts of one product's text that had to be folded, in buffers that keep
+/// their capacity when refilled with the next product.
+#[derive(Clone, Default)]
+pub(crate) struct FoldedText {
+    /// The name folded, if it is not ASCII (else the words are read from the
+    /// product's own name).
+    name: String,
+    name_folded: bool,
+    /// The byte ranges of the name's words, in `name` or the product's name.
+    words: Vec<(usize, usize)>,
+    /// The brand folded, if it is not ASCII.
+    brand: String,
+    brand_folded: bool,
+    /// The categories that had to be folded, one after another; `category_ranges`
+    /// has one entry per category of the product: `None` for a plain one (read
+    /// from the product, trimmed), else its range here.
+    categories: String,
+    category_ranges: Vec<Option<(usize, usize)>>,
+    /// A GTIN that is not just digits (`5 449000 011527`), normalized.
+    gtin: String,
+    gtin_normalized: bool,
+}
+
+impl FoldedText {
+    /// Folds what `p` needs folded, reusing the buffers.
+    pub(crate) fn refill(&mut self, p: &Product) {
+        self.name_folded = !p.name.is_ascii();
+        if self.name_folded {
+            text::word_ranges_into(&p.name, &mut self.name, &mut self.words);
+        } else {
+            ascii_word_ranges(&p.name, &mut self.words);
+        }
+
+        self.brand_folded = p.brand.as_deref().is_some_and(|b| !b.is_ascii());
+        if self.brand_folded {
+            self.brand.clear();
+            text::fold_into(
+                p.brand.as_deref().unwrap_or_default().trim(),
+                &mut self.brand,
+            );
+        }
+
+        self.categories.clear();
+        self.category_ranges.clear();
+        for c in &p.categories {
+            let range = (!text::is_plain_tag(c.trim())).then(|| {
+                let start = self.categories.len();
+                text::fold_tag_into(c, &mut self.categories);
+                (start, self.categories.len())
+            });
+            self.category_ranges.push(range);
+        }
+
+        self.gtin_normalized = p
+            .gtin
+            .as_deref()
+            .is_some_and(|g| !is_digits(g) && normalize_gtin_into(g, &mut self.gtin));
+    }
+}
+
+impl<'p> Folded<'p> {
+    /// Folds `product` into new buffers: for the few products outside the
+    /// stream (the basket's items).
+    pub(crate) fn new(product: &'p Product) -> Folded<'p> {
+        let mut text = FoldedText::default();
+        text.refill(product);
+        Folded {
+            product,
+            text: Cow::Owned(text),
+        }
+    }
+
+    /// `product` with its text already folded into `text` by
+    /// [`FoldedText::refill`].
+    pub(crate) fn borrowing(product: &'p Product, text: &'p FoldedText) -> Folded<'p> {
+        Folded {
+            product,
+            text: Cow::Borrowed(text),
+        }
+    }
+
+    /// The name's words, to compare with [`text::caseless_eq`].
+    pub(crate) fn words(&self) -> impl Iterator<Item = &str> {
+        let t = &*self.text;
+        let name = if t.name_folded {
+            t.name.as_str()
+        } else {
+            self.product.name.as_str()
+        };
+        t.words.iter().map(move |&(a, b)| &name[a..b])
+    }
+
+    pub(crate) fn has_word(&self, folded_word: &str) -> bool {
+        self.words().any(|w| text::caseless_eq(w, folded_word))
+    }
+
+    /// The brand, to compare with [`text::caseless_eq`].
+    pub(crate) fn brand(&self) -> Option<&str> {
+        let brand = self.product.brand.as_deref()?;
+        Some(if self.text.brand_folded {
+            self.text.brand.as_str()
+        } else {
+            brand.trim()
+        })
+    }
+
+    pub(crate) fn brand_is(&self, folded_brand: &str) -> bool {
+        self.brand()
+            .is_some_and(|b| text::caseless_eq(b, folded_brand))
+    }
+
+    /// The categories, to compare with [`text::caseless_eq`].
+    pub(crate) fn categories(&self) -> impl Iterator<Item = &str> {
+        let t = &*self.text;
+        self.product
+            .categories
+            .iter()
+            .zip(&t.category_ranges)
+            .map(move |(c, range)| match range {
+                Some((a, b)) => &t.categories[*a..*b],
+                None => c.trim(),
+            })
+    }
+
+    pub(crate) fn in_category(&self, folded_category: &str) -> bool {
+        self.categories()
+            .any(|c| text::caseless_eq(c, folded_category))
+    }
+
+    /// The GTIN's significant digits (without leading zeros), what
+    /// [`significant_digits`] gives for a rule's or the basket's GTIN.
+    pub(crate) fn gtin_digits(&self) -> Option<&str> {
+        let raw = self.product.gtin.as_deref()?;
+        if self.text.gtin_normalized {
+            Some(significant_digits(&self.text.gtin))
+        } else {
+            is_digits(raw).then(|| significant_digits(raw))
+        }
+    }
+}
+
+/// A GTIN without its leading zeros: GTIN-8, -12, -13 and -14 forms of one code
+/// compare equal once padded to 14 digits, and so once the padding is dropped.
+pub(crate) fn significant_digits(gtin: &str) -> &str {
+    gtin.trim_start_matches('0')
+}
+
+/// Digits only, and no more than a GTIN-14 has: a GTIN as feeds usually
+/// write it, which needs no normalizing.
+fn is_digits(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 14 && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// The words of an ASCII text: runs of ASCII letters and digits, as
+/// [`text::word_ranges_into`] finds them in the folded text.
+fn ascii_word_ranges(s: &str, ranges: &mut Vec<(usize, usize)>) {
+    ranges.clear();
+    let mut start = None;
+    for (i, b) in s.bytes().enumerate() {
+        match (b.is_ascii_alphanumeric(), start) {
+            (true, None) => start = Some(i),
+            (false, Some(a)) => {
+                ranges.push((a, i));
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    if let Some(a) = start {
+        ranges.push((a, s.len()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn product(
+        name: &str,
+        brand: Option<&str>,
+        categories: &[&str],
+        gtin: Option<&str>,
+    ) -> Product {
+        Product {
+            name: name.into(),
+            brand: brand.map(Into::into),
+            categories: categories.iter().map(|c| c.to_string()).collect(),
+            gtin: gtin.map(Into::into),
+            ..Product::default()
+        }
+    }
+
+    /// Whatever path a part takes (read in place or folded), it compares as
+    /// the folding functions say it should.
+    #[test]
+    fn plain_and_folded_text_compare_alike() {
+        let p = product(
+            "Crème BRÛLÉE, Sun-cream SPF30",
+            Some("  Nestlé "),
+            &["Food > x", " Dark  Chocolate ", "en:plant-milks", "Pâtes"],
+            Some("5 449000 011527"),
+        );
+        let f = Folded::new(&p);
+        let words: Vec<&str> = f.words().collect();
+        assert_eq!(words, text::words(&p.name));
+        assert!(f.has_word("brulee") && f.has_word("spf30") && !f.has_word("sun-cream"));
+        assert!(f.brand_is("nestle"));
+        let cats: Vec<String> = f.categories().map(str::to_lowercase).collect();
+        let expected: Vec<String> = p.categories.iter().map(|c| text::fold_tag(c)).collect();
+        assert_eq!(cats, expected);
+        assert!(f.in_category("dark chocolate") && f.in_category("plant milks"));
+        assert_eq!(f.gtin_digits(), Some("5449000011527"));
+
+        let plain = product(
+            "Dark Chocolate 70%",
+            Some("Acme"),
+            &["Snacks"],
+            Some("05449000011527"),
+        );
+        let f = Folded::new(&plain);
+        assert!(f.has_word("dark") && f.has_word("70") && !f.has_word("dar"));
+        assert!(f.brand_is("acme") && !f.brand_is("acm"));
+        assert!(f.in_category("snacks"));
+        assert_eq!(f.gtin_digits(), Some("5449000011527"));
+        let not_gtin = product("x", None, &[], Some("abc"));
+        assert_eq!(Folded::new(&not_gtin).gtin_digits(), None);
+    }
+
+    #[test]
+    fn buffers_are_refilled_not_mixed() {
+        let accented = product("Crème", Some("Nestlé"), &["en:a-b"], Some("1-2"));
+        let plain = product("Tea", Some("Acme"), &["Drinks"], Some("12"));
+        let mut buffers = FoldedText::default();
+        buffers.refill(&accented);
+        buffers.refill(&plain);
+        let f = Folded::borrowing(&plain, &buffers);
+        assert_eq!(f.words().collect::<Vec<_>>(), ["Tea"]);
+        assert_eq!(f.brand(), Some("Acme"));
+        assert_eq!(f.categories().collect::<Vec<_>>(), ["Drinks"]);
+        assert_eq!(f.gtin_digits(), Some("12"));
+    }
+}
