@@ -25,7 +25,7 @@ mod index;
 
 pub(crate) use folded::Folded;
 use folded::{significant_digits, FoldedText};
-use index::{Anchor, AnchorIndex};
+use index::{Anchor, AnchorIndex, BasketIndex};
 
 /// What earlier runs decided, so a proposal is not nagged about twice.
 #[derive(Debug, Clone, Default)]
@@ -459,10 +459,7 @@ struct SwapSlot {
 pub struct Evaluation<'a> {
     ctx: &'a Context<'a>,
     states: Vec<RuleState<'a>>,
-    /// feed -> ids in the basket, looked up by `&str` (no key built per product).
-    basket_keys: HashMap<String, HashSet<String, text::FnvBuild>, text::FnvBuild>,
-    /// The basket's GTINs, as their significant digits.
-    basket_gtins: HashSet<String, text::FnvBuild>,
+    basket: BasketIndex<'a>,
     seq: usize,
     /// Catalog selectors of enabled rules: a product any of them matches (price
     /// and history aside) is watched, and its state recorded.
@@ -476,6 +473,7 @@ pub struct Evaluation<'a> {
     latched: HashMap<String, HashMap<String, Vec<usize>>>,
     /// Reused for each product's candidate rules.
     scratch: Vec<usize>,
+    index_scratch: index::Scratch,
     /// Reused for each product's folded text.
     folded_text: FoldedText,
     /// Feeds that failed while being read, after the rules were set up.
@@ -518,20 +516,6 @@ fn rule_anchors<'s>(states: &'s [RuleState]) -> Vec<Anchor<'s>> {
 
 impl<'a> Evaluation<'a> {
     pub fn new(ctx: &'a Context<'a>) -> Self {
-        let mut basket_keys: HashMap<String, HashSet<String, text::FnvBuild>, text::FnvBuild> =
-            HashMap::default();
-        for i in ctx.basket {
-            basket_keys
-                .entry(i.product.feed.clone())
-                .or_default()
-                .insert(i.product.id.clone());
-        }
-        let basket_gtins = ctx
-            .basket
-            .iter()
-            .filter_map(|i| i.product.gtin14())
-            .map(|g| significant_digits(&g).to_string())
-            .collect();
         let states: Vec<RuleState> = ctx
             .rules
             .rules
@@ -563,28 +547,16 @@ impl<'a> Evaluation<'a> {
         Evaluation {
             ctx,
             states,
-            basket_keys,
-            basket_gtins,
+            basket: BasketIndex::new(ctx.basket),
             seq: 0,
             watch_selectors,
             index,
             latched,
             scratch: Vec::new(),
+            index_scratch: index::Scratch::default(),
             folded_text: FoldedText::default(),
             failed_while_reading: BTreeMap::new(),
         }
-    }
-
-    fn in_basket(&self, f: &Folded) -> bool {
-        if self.basket_keys.is_empty() {
-            return false;
-        }
-        let p = f.product;
-        self.basket_keys
-            .get(p.feed.as_str())
-            .is_some_and(|ids| ids.contains(p.id.as_str()))
-            || f.gtin_digits()
-                .is_some_and(|g| self.basket_gtins.contains(g))
     }
 
     /// Feeds one catalog product to the rules that could want it. Returns
@@ -598,10 +570,11 @@ impl<'a> Evaluation<'a> {
         let currency = ctx.rules.settings.currency.as_str();
         self.folded_text.refill(product);
         let folded = Folded::borrowing(product, &self.folded_text);
-        let in_basket = self.in_basket(&folded);
+        let in_basket = self.basket.contains(&folded);
         let mut candidates = std::mem::take(&mut self.scratch);
         candidates.clear();
-        self.index.candidates(&folded, &mut candidates);
+        self.index
+            .candidates(&folded, &mut self.index_scratch, &mut candidates);
         let rule_count = self.states.len();
         let watched = in_basket
             || candidates.iter().any(|&i| {

@@ -157,43 +157,6 @@ pub fn caseless_eq(text: &str, folded: &str) -> bool {
     text.eq_ignore_ascii_case(folded)
 }
 
-/// A hash that agrees with [`caseless_eq`]: FNV-1a over the ASCII-lowercased
-/// bytes.
-pub fn caseless_hash(text: &str) -> u64 {
-    let mut hash = FNV_OFFSET;
-    for b in text.bytes() {
-        hash ^= u64::from(b.to_ascii_lowercase());
-        hash = hash.wrapping_mul(0x0100_0000_01b3);
-    }
-    hash
-}
-
-/// FNV-1a as a `Hasher`, for the engine's lookup tables keyed by short
-/// strings: much cheaper than SipHash, and nothing there is attacker-chosen in a
-/// way that could hurt (the keys come from the shopper's own rules).
-#[derive(Default, Clone, Copy)]
-pub struct FnvHasher(u64);
-
-impl std::hash::Hasher for FnvHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        let mut hash = if self.0 == 0 {
-            0xcbf2_9ce4_8422_2325
-        } else {
-            self.0
-        };
-        for b in bytes {
-            hash ^= u64::from(*b);
-            hash = hash.wrapping_mul(0x0100_0000_01b3);
-        }
-        self.0 = hash;
-    }
-}
-
-pub type FnvBuild = std::hash::BuildHasherDefault<FnvHasher>;
-
 /// 64-bit FNV-1a: a small, stable hash for proposal ids (stable across builds and
 /// platforms, unlike `std`'s `DefaultHasher`).
 pub fn fnv1a64(bytes: &[u8]) -> u64 {

@@ -845,7 +845,24 @@ impl Setup {
     }
 
     /// Parses the feed and folds every product into an evaluation of the rules.
-    pub fn parse_and_evaluate(&self, reader: impl io::BufRead) -> basket::engine::Outcome {
+    pub fn parse_and_evaluate(&self, reader: impl io::BufRead + Send) -> basket::engine::Outcome {
+        self.evaluate(false, reader)
+    }
+
+    /// [`Setup::parse_and_evaluate`] as `basket check` runs it: the parsing on
+    /// a thread of its own ([`basket::feeds::pipelined`]).
+    pub fn parse_and_evaluate_pipelined(
+        &self,
+        reader: impl io::BufRead + Send,
+    ) -> basket::engine::Outcome {
+        self.evaluate(true, reader)
+    }
+
+    fn evaluate(
+        &self,
+        pipelined: bool,
+        reader: impl io::BufRead + Send,
+    ) -> basket::engine::Outcome {
         let failed = std::collections::BTreeMap::new();
         let memory = basket::engine::Memory::default();
         let ctx = basket::engine::Context {
@@ -857,9 +874,18 @@ impl Setup {
             memory: &memory,
         };
         let mut eval = basket::engine::Evaluation::new(&ctx);
-        basket::feeds::parse_stream(&self.source, reader, self.now, &mut |p| {
-            eval.observe(&p);
-        })
+        let parse = |sink: &mut dyn FnMut(basket::model::Product)| {
+            basket::feeds::parse_stream(&self.source, reader, self.now, sink)
+        };
+        if pipelined {
+            basket::feeds::pipelined(parse, &mut |p| {
+                eval.observe(p);
+            })
+        } else {
+            parse(&mut |p| {
+                eval.observe(&p);
+            })
+        }
         .expect("the generated feed parses");
         eval.finish()
     }

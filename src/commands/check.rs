@@ -385,20 +385,20 @@ pub fn prescan(
     let bodies = std::mem::take(&mut gathered.bodies);
     for body in bodies {
         let mut catalog_facts = std::mem::take(&mut gathered.catalog_facts);
-        let result = body.parse(now, &mut |p| {
-            if merge_catalogs && has_facts(&p) {
+        let result = body.parse_pipelined(now, &mut |p| {
+            if merge_catalogs && has_facts(p) {
                 if let Some(g) = p.gtin14() {
                     catalog_facts
                         .entry(g)
-                        .and_modify(|f: &mut Product| f.merge_facts_from(&p))
+                        .and_modify(|f: &mut Product| f.merge_facts_from(p))
                         .or_insert_with(|| p.clone());
                 }
             }
-            if wants_history && watcher.watches(&p) {
+            if wants_history && watcher.watches(p) {
                 scan.watched.push(p.clone());
             }
-            if wants_facts && engine::may_replace(ruleset, basket, &p) {
-                scan.facts_candidates.push(p);
+            if wants_facts && engine::may_replace(ruleset, basket, p) {
+                scan.facts_candidates.push(std::mem::take(p));
             }
         });
         gathered.catalog_facts = catalog_facts;
@@ -483,7 +483,7 @@ pub fn evaluate_and_decide(
     // past (never in a dry run), so recording costs no memory either.
     let mut history = HistoryWriter::new(mode != Mode::DryRun);
     for body in &gathered.bodies {
-        let result = body.parse(ctx.now, &mut |mut p| {
+        let result = body.parse_pipelined(ctx.now, &mut |p| {
             if !facts.is_empty() || !gathered.catalog_facts.is_empty() {
                 if let Some(g) = p.gtin14() {
                     if let Some(f) = gathered.catalog_facts.get(&g) {
@@ -494,8 +494,8 @@ pub fn evaluate_and_decide(
                     }
                 }
             }
-            if eval.observe(&p) {
-                history.push(store, p, ctx.now);
+            if eval.observe(p) {
+                history.push(store, std::mem::take(p), ctx.now);
             }
         });
         history.flush(store, ctx.now)?;

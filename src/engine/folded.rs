@@ -4,8 +4,8 @@
 //! This is the hot path of a check over a large feed: every product meets it
 //! once, before any rule. Most feed text is plain ASCII, whose folded form
 //! differs from the text only in case, so such text is not copied at all: it
-//! is compared and hashed without regard to ASCII case
-//! ([`text::caseless_eq`], [`text::caseless_hash`]). Only the rest (accents,
+//! is compared without regard to ASCII case ([`text::caseless_eq`]; the
+//! index's signatures ignore it too). Only the rest (accents,
 //! `en:` tags, dashes, GTINs with spaces) is folded, into buffers reused from
 //! product to product. Rules' keys are folded when the rules are read, so they
 //! are lowercase already.
@@ -41,7 +41,20 @@ pub(crate) struct FoldedText {
     category_ranges: Vec<Option<(usize, usize)>>,
     /// A GTIN that is not just digits (`5 449000 011527`), normalized.
     gtin: String,
-    gtin_normalized: bool,
+    gtin_digits: GtinDigits,
+}
+
+/// Where a product's GTIN's significant digits are: looked up for every
+/// product (the basket, the index), so found once.
+#[derive(Clone, Copy, Default)]
+enum GtinDigits {
+    /// No GTIN, or not one.
+    #[default]
+    None,
+    /// The product's own GTIN, from this byte on.
+    Raw(usize),
+    /// `FoldedText::gtin`, from this byte on.
+    Normalized(usize),
 }
 
 impl FoldedText {
@@ -74,10 +87,15 @@ impl FoldedText {
             self.category_ranges.push(range);
         }
 
-        self.gtin_normalized = p
-            .gtin
-            .as_deref()
-            .is_some_and(|g| !is_digits(g) && normalize_gtin_into(g, &mut self.gtin));
+        let zeros = |digits: &str| digits.len() - significant_digits(digits).len();
+        self.gtin_digits = match p.gtin.as_deref() {
+            None => GtinDigits::None,
+            Some(g) if is_digits(g) => GtinDigits::Raw(zeros(g)),
+            Some(g) if normalize_gtin_into(g, &mut self.gtin) => {
+                GtinDigits::Normalized(zeros(&self.gtin))
+            }
+            Some(_) => GtinDigits::None,
+        };
     }
 }
 
@@ -153,11 +171,10 @@ impl<'p> Folded<'p> {
     /// The GTIN's significant digits (without leading zeros), what
     /// [`significant_digits`] gives for a rule's or the basket's GTIN.
     pub(crate) fn gtin_digits(&self) -> Option<&str> {
-        let raw = self.product.gtin.as_deref()?;
-        if self.text.gtin_normalized {
-            Some(significant_digits(&self.text.gtin))
-        } else {
-            is_digits(raw).then(|| significant_digits(raw))
+        match self.text.gtin_digits {
+            GtinDigits::None => None,
+            GtinDigits::Raw(from) => self.product.gtin.as_deref().map(|g| &g[from..]),
+            GtinDigits::Normalized(from) => Some(&self.text.gtin[from..]),
         }
     }
 }

@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
+use crate::model::BasketItem;
 use crate::rules::Selector;
 use crate::text;
 
@@ -23,7 +24,7 @@ pub(super) enum Anchor<'s> {
 }
 
 /// Items indexed by the one identity condition each must meet (id, GTIN,
-/// brand, category, or a word of the name, in that order of preference); items
+/// category, brand, or a word of the name, in that order of preference); items
 /// with none meet every product. A product from a million-line feed then meets
 /// only the few that could want it.
 #[derive(Default)]
@@ -33,7 +34,18 @@ pub(super) struct AnchorIndex {
     by_gtin: Anchors,
     by_brand: Anchors,
     by_category: Anchors,
-    by_word: Anchors,
+    /// Items anchored by their name's words are anchored by all of them:
+    /// `(item, which word)`, and an item is a candidate only if every one of
+    /// its `words_needed` occurs. Names are made of common words ("sensitive
+    /// tea"), so any single word would let through far too many products.
+    by_word: Anchors<(usize, u8)>,
+    words_needed: Vec<u8>,
+}
+
+/// Buffers [`AnchorIndex::candidates`] reuses from product to product.
+#[derive(Default)]
+pub(super) struct Scratch {
+    word_hits: Vec<(usize, u8)>,
 }
 
 impl AnchorIndex {
@@ -58,18 +70,28 @@ impl AnchorIndex {
                 }
                 Anchor::Selector(s) => s,
             };
+            // Any one condition is a sound anchor, as a match meets them all;
+            // the likely rarest is the best. A rule's category is usually a
+            // specific one ("Night Nappies"), narrower than a brand's range.
             if let Some(id) = &s.id {
                 index.by_id.insert(id, i);
             } else if let Some(gtin) = &s.gtin {
                 index.by_gtin.insert(significant_digits(gtin), i);
-            } else if let Some(brand) = &s.brand {
-                index.by_brand.insert(brand, i);
             } else if let Some(category) = &s.category {
                 index.by_category.insert(category, i);
-            } else if let Some(word) = s.name_words.iter().max_by_key(|w| w.len()) {
-                // Every word must occur in the name, so the longest (likely the
-                // rarest) is a sound anchor.
-                index.by_word.insert(word, i);
+            } else if let Some(brand) = &s.brand {
+                index.by_brand.insert(brand, i);
+            } else if !s.name_words.is_empty() {
+                let mut words: Vec<&str> = s.name_words.iter().map(String::as_str).collect();
+                words.sort_unstable();
+                words.dedup();
+                // Beyond 255 words, the first 255 still narrow it down.
+                words.truncate(usize::from(u8::MAX));
+                index.words_needed.resize(anchors.len(), 0);
+                index.words_needed[i] = u8::try_from(words.len()).unwrap_or(u8::MAX);
+                for (n, word) in (0..=u8::MAX).zip(words) {
+                    index.by_word.insert(word, (i, n));
+                }
             } else {
                 index.always.push(i);
             }
@@ -78,7 +100,7 @@ impl AnchorIndex {
     }
 
     /// The items `f` can satisfy, appended to `out` (unsorted, maybe repeated).
-    pub(super) fn candidates(&self, f: &Folded, out: &mut Vec<usize>) {
+    pub(super) fn candidates(&self, f: &Folded, scratch: &mut Scratch, out: &mut Vec<usize>) {
         out.extend_from_slice(&self.always);
         let mut add = |anchors: &Anchors, key: Option<&str>| {
             if let Some(items) = key.and_then(|k| anchors.get(k)) {
@@ -98,24 +120,94 @@ impl AnchorIndex {
             }
         }
         if !self.by_word.is_empty() {
+            let hits = &mut scratch.word_hits;
+            hits.clear();
             for w in f.words() {
-                add(&self.by_word, Some(w));
+                if let Some(found) = self.by_word.get(w) {
+                    hits.extend_from_slice(found);
+                }
+            }
+            // A word may occur twice in a name: count each of an item's
+            // words once.
+            hits.sort_unstable();
+            hits.dedup();
+            for run in hits.chunk_by(|a, b| a.0 == b.0) {
+                let item = run[0].0;
+                if run.len() == usize::from(self.words_needed[item]) {
+                    out.push(item);
+                }
             }
         }
     }
 }
 
-/// Anchor text -> items. Keys are hashed and compared without regard to ASCII
-/// case (they are folded, and the product's text is folded or plain ASCII; see
-/// `folded`), except ids, which compare exactly. Every product looks up each of
-/// its words and categories and almost none is an anchor, so a small bit filter
-/// on the key's length and ends answers most lookups before any hashing.
-#[derive(Default)]
-struct Anchors {
-    /// Caseless hash -> the keys with that hash, and their items.
-    map: HashMap<u64, Vec<(Box<str>, Vec<usize>)>, BuildHasherDefault<Prehashed>>,
-    filter: [u64; 8],
+/// The basket's items by id and by GTIN, for the question every product of a
+/// feed asks: is it in the basket? Through the same signature filter, most
+/// products are answered without hashing anything.
+pub(super) struct BasketIndex<'b> {
+    basket: &'b [BasketItem],
+    by_id: Anchors,
+    by_gtin: Anchors,
+}
+
+impl<'b> BasketIndex<'b> {
+    pub(super) fn new(basket: &'b [BasketItem]) -> BasketIndex<'b> {
+        let mut index = BasketIndex {
+            basket,
+            by_id: Anchors::exact(),
+            by_gtin: Anchors::exact(),
+        };
+        for (i, item) in basket.iter().enumerate() {
+            index.by_id.insert(&item.product.id, i);
+            if let Some(g) = item.product.gtin14() {
+                index.by_gtin.insert(significant_digits(&g), i);
+            }
+        }
+        index
+    }
+
+    /// The same product as a basket item: the same feed and id, or the same GTIN.
+    pub(super) fn contains(&self, f: &Folded) -> bool {
+        if self.basket.is_empty() {
+            return false;
+        }
+        let p = f.product;
+        let same_feed =
+            |items: &[usize]| items.iter().any(|&i| self.basket[i].product.feed == p.feed);
+        self.by_id.get(&p.id).is_some_and(same_feed)
+            || f.gtin_digits()
+                .is_some_and(|g| self.by_gtin.get(g).is_some())
+    }
+}
+
+/// Anchor text -> items. Keys are compared without regard to ASCII case (they
+/// are folded, and the product's text is folded or plain ASCII; see `folded`),
+/// except ids, which compare exactly.
+///
+/// Every product looks up each of its words and categories, and almost none is
+/// an anchor, so lookups go by a signature that costs a few instructions
+/// rather than a hash of every byte: the length and four letters. A bit per
+/// signature answers most lookups at once; the few that pass compare the keys
+/// that share the signature.
+struct Anchors<T = usize> {
+    /// Signature -> the keys with that signature, and their items.
+    map: HashMap<u64, Vec<Keyed<T>>, BuildHasherDefault<Prehashed>>,
+    /// One bit per signature (4,096 of them, in 512 bytes).
+    filter: Box<[u64; 64]>,
     exact: bool,
+}
+
+/// An anchor's text and its items.
+type Keyed<T> = (Box<str>, Vec<T>);
+
+impl<T> Default for Anchors<T> {
+    fn default() -> Self {
+        Anchors {
+            map: HashMap::default(),
+            filter: Box::new([0; 64]),
+            exact: false,
+        }
+    }
 }
 
 impl Anchors {
@@ -125,32 +217,48 @@ impl Anchors {
             ..Anchors::default()
         }
     }
+}
 
-    /// The filter's word and bit for `key`, the same in any ASCII case.
-    fn filter_bit(key: &str) -> (usize, u64) {
+impl<T: Copy> Anchors<T> {
+    /// `key`'s signature, the same in any ASCII case: its length and its
+    /// first, middle, last but one and last bytes, mixed.
+    fn signature(key: &str) -> u64 {
         let b = key.as_bytes();
-        let end = |i: Option<&u8>| usize::from(i.map_or(0, u8::to_ascii_lowercase));
-        let mix = end(b.first()) * 31 + end(b.last()) * 7 + b.len();
-        ((mix >> 6) & 7, 1 << (mix & 63))
+        let n = b.len();
+        let byte = |i: usize| u64::from(b.get(i).map_or(0, u8::to_ascii_lowercase));
+        let packed = byte(0)
+            | byte(n / 2) << 8
+            | byte(n.wrapping_sub(2)) << 16
+            | byte(n.wrapping_sub(1)) << 24
+            | (n as u64) << 32;
+        packed.wrapping_mul(0x9E37_79B9_7F4A_7C15)
     }
 
-    fn insert(&mut self, key: &str, item: usize) {
-        let (word, bit) = Anchors::filter_bit(key);
+    /// The filter's word and bit for a signature (its top 12 bits).
+    fn filter_bit(signature: u64) -> (usize, u64) {
+        let top = signature >> 52;
+        ((top >> 6) as usize, 1 << (top & 63))
+    }
+
+    fn insert(&mut self, key: &str, item: T) {
+        let signature = Self::signature(key);
+        let (word, bit) = Self::filter_bit(signature);
         self.filter[word] |= bit;
-        let same = self.map.entry(text::caseless_hash(key)).or_default();
+        let same = self.map.entry(signature).or_default();
         match same.iter_mut().find(|(k, _)| **k == *key) {
             Some((_, items)) => items.push(item),
             None => same.push((key.into(), vec![item])),
         }
     }
 
-    fn get(&self, key: &str) -> Option<&[usize]> {
-        let (word, bit) = Anchors::filter_bit(key);
+    fn get(&self, key: &str) -> Option<&[T]> {
+        let signature = Self::signature(key);
+        let (word, bit) = Self::filter_bit(signature);
         if self.filter[word] & bit == 0 {
             return None;
         }
         self.map
-            .get(&text::caseless_hash(key))?
+            .get(&signature)?
             .iter()
             .find(|(k, _)| {
                 if self.exact {
