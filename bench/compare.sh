@@ -170,8 +170,8 @@ add = { limit = 1000, prefer = "first" }
 EOF
 "$BASKET" --rules "$TMP/fill.toml" --data-dir "$TMP/list" --cache-dir "$TMP/cache" check --yes --format json >/dev/null
 R[list_items]=$("$BASKET" --rules "$TMP/fill.toml" --data-dir "$TMP/list" list --format csv | tail -n +2 | wc -l)
-R[version]=$(median version --shell=none -w 3 "$BASKET --version")
-R[list]=$(median list --shell=none -w 3 "$BASKET --rules $TMP/fill.toml --data-dir $TMP/list list")
+R[version]=$(RUNS=30 median version --shell=none -w 3 "$BASKET --version")
+R[list]=$(RUNS=30 median list --shell=none -w 3 "$BASKET --rules $TMP/fill.toml --data-dir $TMP/list list")
 
 # --- 4. fetching ---------------------------------------------------------------------
 echo "measuring fetching from a loopback server answering after ${LATENCY_MS} ms..." >&2

@@ -62,7 +62,8 @@ pub fn run(ctx: &Context, format: ListFormat) -> CmdResult {
                 price * rust_decimal::Decimal::from(i.quantity);
         }
     }
-    let view = ListView {
+    // The machine-readable view, built only for the formats that print it.
+    let view = || ListView {
         items: items.iter().map(ItemView::from).collect(),
         totals: totals.iter().map(|(c, a)| (c.clone(), money(*a))).collect(),
     };
@@ -70,10 +71,11 @@ pub fn run(ctx: &Context, format: ListFormat) -> CmdResult {
     let mut out = stdout.lock();
     match format {
         ListFormat::Json => {
-            serde_json::to_writer_pretty(&mut out, &view).context("cannot write the basket")?;
+            serde_json::to_writer_pretty(&mut out, &view()).context("cannot write the basket")?;
             writeln!(out).context("cannot write the basket")?;
         }
         ListFormat::Csv => {
+            let view = view();
             let mut w = csv::Writer::from_writer(&mut out);
             w.write_record([
                 "feed", "id", "gtin", "name", "brand", "price", "currency", "quantity", "added_by",
