@@ -295,6 +295,51 @@ impl Hasher for Prehashed {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Product;
+
+    fn candidates(index: &AnchorIndex, name: &str, categories: &[&str]) -> Vec<usize> {
+        let product = Product {
+            id: "x".into(),
+            name: name.into(),
+            categories: categories.iter().map(|c| c.to_string()).collect(),
+            ..Product::default()
+        };
+        let mut out = Vec::new();
+        index.candidates(&Folded::new(&product), &mut Scratch::default(), &mut out);
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    /// A name selector's item is a candidate only when all its words occur,
+    /// each counted once however often the name repeats it.
+    #[test]
+    fn name_anchors_need_every_word() {
+        let sweet_cream = Selector {
+            name_words: vec!["sweet".into(), "cream".into(), "cream".into()],
+            ..Selector::default()
+        };
+        let tea = Selector {
+            category: Some("tea".into()),
+            ..Selector::default()
+        };
+        let index = AnchorIndex::build(&[
+            Anchor::Selector(&sweet_cream),
+            Anchor::Selector(&tea),
+            Anchor::Every,
+            Anchor::Never,
+            Anchor::Categories(vec!["soap", "tea"]),
+        ]);
+        assert_eq!(candidates(&index, "Cream Cream Cake", &[]), [2]);
+        assert_eq!(candidates(&index, "SWEET Cream 200ml", &[]), [0, 2]);
+        assert_eq!(candidates(&index, "Swéet CREAM", &[]), [0, 2]);
+        assert_eq!(candidates(&index, "Crème sweet", &[]), [2]);
+        assert_eq!(
+            candidates(&index, "Earl Grey", &["Drinks", "Tea"]),
+            [1, 2, 4]
+        );
+        assert_eq!(candidates(&index, "Bar", &["en:soap"]), [2, 4]);
+    }
 
     #[test]
     fn lookups_ignore_ascii_case_except_for_ids() {
