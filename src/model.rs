@@ -180,13 +180,18 @@ pub fn normalize_gtin(raw: &str) -> Option<String> {
     normalize_gtin_into(raw, &mut out).then_some(out)
 }
 
+/// Digits only, and no more than a GTIN-14 has: a GTIN as feeds usually write
+/// it, without the separators people type, which needs no more than padding.
+pub fn is_plain_gtin(raw: &str) -> bool {
+    !raw.is_empty() && raw.len() <= 14 && raw.bytes().all(|b| b.is_ascii_digit())
+}
+
 /// [`normalize_gtin`] into a buffer the caller reuses (cleared first); `false`,
 /// with the buffer empty, when `raw` is not a GTIN. The engine does this for
 /// every product of a feed.
 pub fn normalize_gtin_into(raw: &str, out: &mut String) -> bool {
     out.clear();
-    if raw.len() <= 14 && !raw.is_empty() && raw.bytes().all(|b| b.is_ascii_digit()) {
-        // The usual form, without the separators people type.
+    if is_plain_gtin(raw) {
         out.extend(std::iter::repeat_n('0', 14 - raw.len()));
         out.push_str(raw);
         return true;

@@ -110,43 +110,56 @@ pub fn words(s: &str) -> Vec<String> {
         .collect()
 }
 
-/// The folded text and the byte ranges of its words: what `words` gives,
-/// with one allocation for the text and one for the ranges instead of one per
-/// word.
-pub fn word_ranges(s: &str) -> (String, Vec<(usize, usize)>) {
-    let mut folded = String::new();
-    let mut ranges = Vec::new();
-    word_ranges_into(s, &mut folded, &mut ranges);
-    (folded, ranges)
-}
-
-/// [`word_ranges`] into buffers the caller reuses (both are cleared first): the
-/// engine's per-product hot path, which then allocates nothing.
+/// The folded text and the byte ranges of its words, into buffers the caller
+/// reuses (both are cleared first): what [`words`] gives, without allocating
+/// once the buffers have grown (the engine's per-product hot path).
 pub fn word_ranges_into(s: &str, folded: &mut String, ranges: &mut Vec<(usize, usize)>) {
     folded.clear();
-    ranges.clear();
     fold_into(s, folded);
-    let mut start = None;
-    let mut mark = |i: usize, word: bool| match (word, start) {
-        (true, None) => start = Some(i),
-        (false, Some(b)) => {
-            ranges.push((b, i));
-            start = None;
-        }
-        _ => {}
-    };
-    if folded.is_ascii() {
-        // Bytes are characters here, and the test is a table lookup.
-        for (i, b) in folded.bytes().enumerate() {
-            mark(i, b.is_ascii_alphanumeric());
-        }
+    word_ranges_of(folded, ranges);
+}
+
+/// The byte ranges of the words (runs of letters and digits) of `s`, into
+/// `ranges` (cleared first). `s` is folded text, or ASCII text in any case:
+/// case does not change where words are.
+pub fn word_ranges_of(s: &str, ranges: &mut Vec<(usize, usize)>) {
+    if s.is_ascii() {
+        ascii_word_ranges(s, ranges);
     } else {
-        for (i, c) in folded.char_indices() {
-            mark(i, c.is_alphanumeric());
+        ranges.clear();
+        let steps = s.char_indices().map(|(i, c)| (i, c.is_alphanumeric()));
+        push_runs(steps, s.len(), ranges);
+    }
+}
+
+/// [`word_ranges_of`] for a text the caller knows is ASCII: bytes are
+/// characters, and the test is a table lookup.
+pub fn ascii_word_ranges(s: &str, ranges: &mut Vec<(usize, usize)>) {
+    ranges.clear();
+    let steps = s.bytes().map(|b| b.is_ascii_alphanumeric()).enumerate();
+    push_runs(steps, s.len(), ranges);
+}
+
+/// The ranges of the runs of `true` in `(offset, in_word)` steps over a text
+/// of `len` bytes.
+fn push_runs(
+    steps: impl Iterator<Item = (usize, bool)>,
+    len: usize,
+    ranges: &mut Vec<(usize, usize)>,
+) {
+    let mut start = None;
+    for (i, word) in steps {
+        match (word, start) {
+            (true, None) => start = Some(i),
+            (false, Some(b)) => {
+                ranges.push((b, i));
+                start = None;
+            }
+            _ => {}
         }
     }
     if let Some(b) = start {
-        ranges.push((b, folded.len()));
+        ranges.push((b, len));
     }
 }
 
@@ -226,7 +239,8 @@ mod tests {
             "",
             "--",
         ] {
-            let (folded, ranges) = word_ranges(text);
+            let (mut folded, mut ranges) = (String::from("stale"), vec![(0, 1)]);
+            word_ranges_into(text, &mut folded, &mut ranges);
             let from_ranges: Vec<&str> = ranges.iter().map(|&(a, b)| &folded[a..b]).collect();
             assert_eq!(from_ranges, words(text), "{text}");
         }

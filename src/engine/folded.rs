@@ -12,7 +12,7 @@
 
 use std::borrow::Cow;
 
-use crate::model::{normalize_gtin_into, Product};
+use crate::model::{is_plain_gtin, normalize_gtin_into, Product};
 use crate::text;
 
 /// A product with its text folded once for all the rules that look at it.
@@ -64,7 +64,7 @@ impl FoldedText {
         if self.name_folded {
             text::word_ranges_into(&p.name, &mut self.name, &mut self.words);
         } else {
-            ascii_word_ranges(&p.name, &mut self.words);
+            text::ascii_word_ranges(&p.name, &mut self.words);
         }
 
         self.brand_folded = p.brand.as_deref().is_some_and(|b| !b.is_ascii());
@@ -90,7 +90,7 @@ impl FoldedText {
         let zeros = |digits: &str| digits.len() - significant_digits(digits).len();
         self.gtin_digits = match p.gtin.as_deref() {
             None => GtinDigits::None,
-            Some(g) if is_digits(g) => GtinDigits::Raw(zeros(g)),
+            Some(g) if is_plain_gtin(g) => GtinDigits::Raw(zeros(g)),
             Some(g) if normalize_gtin_into(g, &mut self.gtin) => {
                 GtinDigits::Normalized(zeros(&self.gtin))
             }
@@ -183,32 +183,6 @@ impl<'p> Folded<'p> {
 /// compare equal once padded to 14 digits, and so once the padding is dropped.
 pub(crate) fn significant_digits(gtin: &str) -> &str {
     gtin.trim_start_matches('0')
-}
-
-/// Digits only, and no more than a GTIN-14 has: a GTIN as feeds usually
-/// write it, which needs no normalizing.
-fn is_digits(s: &str) -> bool {
-    !s.is_empty() && s.len() <= 14 && s.bytes().all(|b| b.is_ascii_digit())
-}
-
-/// The words of an ASCII text: runs of ASCII letters and digits, as
-/// [`text::word_ranges_into`] finds them in the folded text.
-fn ascii_word_ranges(s: &str, ranges: &mut Vec<(usize, usize)>) {
-    ranges.clear();
-    let mut start = None;
-    for (i, b) in s.bytes().enumerate() {
-        match (b.is_ascii_alphanumeric(), start) {
-            (true, None) => start = Some(i),
-            (false, Some(a)) => {
-                ranges.push((a, i));
-                start = None;
-            }
-            _ => {}
-        }
-    }
-    if let Some(a) = start {
-        ranges.push((a, s.len()));
-    }
 }
 
 #[cfg(test)]
