@@ -16,7 +16,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{params, Connection, ErrorCode, OptionalExtension, TransactionBehavior};
@@ -313,17 +313,18 @@ impl Store {
 
     fn init(mut conn: Connection, path: PathBuf) -> Result<Store, StoreError> {
         conn.busy_timeout(BUSY_TIMEOUT).at(&path)?;
-        // Look before writing anything: switching to WAL rewrites the header, and a
-        // file we refuse must stay byte-for-byte as it was.
-        let found = user_version(&conn, &path)?;
-        check_version(&conn, &path, found)?;
-
-        // WAL lets `list` read while a cron `check` writes; NORMAL is durable enough
-        // in WAL mode (a power cut may lose the last commit, never corrupt).
-        // In-memory databases answer "memory" here, which is fine.
-        let _mode: String = conn
-            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
-            .at(&path)?;
+        let found = retry_while_busy(|| {
+            // Look before writing anything: switching to WAL rewrites the header,
+            // and a file we refuse must stay byte-for-byte as it was.
+            let found = checked_version(&conn, &path)?;
+            // WAL lets `list` read while a cron `check` writes; NORMAL is durable
+            // enough in WAL mode (a power cut may lose the last commit, never
+            // corrupt). In-memory databases answer "memory" here, which is fine.
+            let _mode: String = conn
+                .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+                .at(&path)?;
+            Ok(found)
+        })?;
         conn.pragma_update(None, "synchronous", "NORMAL")
             .at(&path)?;
         conn.pragma_update(None, "foreign_keys", "ON").at(&path)?;
@@ -1287,14 +1288,41 @@ fn open_error(path: &Path, error: rusqlite::Error) -> StoreError {
     sql_error(path, error)
 }
 
-fn user_version(conn: &Connection, path: &Path) -> Result<i64, StoreError> {
-    conn.query_row("PRAGMA user_version", [], |r| r.get(0))
-        .at(path)
+/// Runs `step` again while SQLite answers "busy", for up to `BUSY_TIMEOUT` in
+/// all. SQLite's own busy timeout does not cover every case: where waiting could
+/// deadlock it answers SQLITE_BUSY at once, as it does to one of two connections
+/// that switch a new file into WAL mode together (two `check --wait` started by
+/// cron and by hand on a fresh data directory). Each retry starts the step over,
+/// so it must hold no transaction across the error.
+fn retry_while_busy<T>(mut step: impl FnMut() -> Result<T, StoreError>) -> Result<T, StoreError> {
+    let deadline = Instant::now() + BUSY_TIMEOUT;
+    let mut pause = Duration::from_millis(1);
+    loop {
+        match step() {
+            Err(StoreError::Busy { .. }) if Instant::now() < deadline => {
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(Duration::from_millis(50));
+            }
+            result => return result,
+        }
+    }
 }
 
-/// Refuses files this build must not write to: a newer schema (an older basket
-/// would corrupt it), or some other program's SQLite database.
-fn check_version(conn: &Connection, path: &Path, found: i64) -> Result<(), StoreError> {
+/// The schema version a file holds, after refusing files this build must not
+/// write to: a newer schema (an older basket would corrupt it), or some other
+/// program's SQLite database. The version and the tables are read in one
+/// statement, so from one snapshot: read apart, another basket's migration
+/// could commit between them, and its new tables at "version 0" would look
+/// like another program's.
+fn checked_version(conn: &Connection, path: &Path) -> Result<i64, StoreError> {
+    let (found, tables): (i64, i64) = conn
+        .query_row(
+            "SELECT (SELECT user_version FROM pragma_user_version), \
+                    (SELECT count(*) FROM sqlite_master WHERE name NOT LIKE 'sqlite_%')",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .at(path)?;
     if found > SCHEMA_VERSION {
         return Err(StoreError::NewerSchema {
             path: path.to_path_buf(),
@@ -1302,26 +1330,12 @@ fn check_version(conn: &Connection, path: &Path, found: i64) -> Result<(), Store
             supported: SCHEMA_VERSION,
         });
     }
-    if found < 0 {
+    if found < 0 || (found == 0 && tables > 0) {
         return Err(StoreError::ForeignDatabase {
             path: path.to_path_buf(),
         });
     }
-    if found == 0 {
-        let tables: i64 = conn
-            .query_row(
-                "SELECT count(*) FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'",
-                [],
-                |r| r.get(0),
-            )
-            .at(path)?;
-        if tables > 0 {
-            return Err(StoreError::ForeignDatabase {
-                path: path.to_path_buf(),
-            });
-        }
-    }
-    Ok(())
+    Ok(found)
 }
 
 /// Applies the missing migrations and bumps `user_version`, all in one transaction:
@@ -1331,8 +1345,7 @@ fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .at(path)?;
     // Read again under the write lock: another basket may have migrated meanwhile.
-    let current = user_version(&tx, path)?;
-    check_version(&tx, path, current)?;
+    let current = checked_version(&tx, path)?;
     let done = usize::try_from(current).unwrap_or(0);
     for sql in MIGRATIONS.iter().skip(done) {
         tx.execute_batch(sql).at(path)?;
@@ -2105,6 +2118,39 @@ mod tests {
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .unwrap();
         assert_eq!(version, SCHEMA_VERSION);
+    }
+
+    /// Regression: two `basket check --wait` started together (cron and a shell)
+    /// both open a store that does not exist yet. Switching a new file into WAL
+    /// mode can fail at once with SQLITE_BUSY, without the busy timeout being
+    /// consulted, and one of them failed with "locked by another basket process".
+    #[test]
+    fn a_new_store_opened_from_several_places_at_once_opens_everywhere() {
+        const OPENERS: usize = 4;
+        for round in 0..40 {
+            let dir = tempfile::tempdir().unwrap();
+            let start = std::sync::Barrier::new(OPENERS);
+            let results: Vec<Result<(), String>> = std::thread::scope(|scope| {
+                let handles: Vec<_> = (0..OPENERS)
+                    .map(|_| {
+                        scope.spawn(|| {
+                            start.wait();
+                            Store::open(dir.path()).map(drop).map_err(|e| e.to_string())
+                        })
+                    })
+                    .collect();
+                handles.into_iter().map(|h| h.join().unwrap()).collect()
+            });
+            for result in results {
+                assert_eq!(result, Ok(()), "round {round}");
+            }
+            let store = Store::open(dir.path()).unwrap();
+            let mode: String = store
+                .conn
+                .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+                .unwrap();
+            assert_eq!(mode, "wal", "round {round}");
+        }
     }
 
     #[test]
