@@ -21,17 +21,25 @@ pub fn fold_into(s: &str, out: &mut String) {
     }
     // Character by character rather than through an NFD stream: the combining
     // marks NFD would reorder are dropped anyway, so decomposing each character
-    // alone gives the same text, several times faster.
-    for c in s.chars() {
-        if c.is_ascii() {
-            out.push(c.to_ascii_lowercase());
-            continue;
-        }
+    // alone gives the same text, several times faster. The ASCII between them
+    // (most of a name like "Crème fraîche 200ml") is copied a run at a time.
+    let mut rest = s;
+    while !rest.is_empty() {
+        let run = rest
+            .bytes()
+            .position(|b| !b.is_ascii())
+            .unwrap_or(rest.len());
+        let start = out.len();
+        out.push_str(&rest[..run]);
+        out[start..].make_ascii_lowercase();
+        rest = &rest[run..];
+        let Some(c) = rest.chars().next() else { break };
         decompose_canonical(c, |d| {
             if !is_combining_mark(d) {
                 out.extend(d.to_lowercase());
             }
         });
+        rest = &rest[c.len_utf8()..];
     }
 }
 
@@ -81,16 +89,82 @@ pub fn fold_tag_into(s: &str, out: &mut String) {
     out[start..].make_ascii_lowercase();
 }
 
+/// What the hot scans need to know of an ASCII byte, looked up in one step
+/// rather than through a chain of comparisons: every product of a feed has
+/// its name, brand and categories scanned byte by byte.
+const WORD: u8 = 1;
+/// White space as [`char::is_whitespace`] has it in ASCII (which, unlike
+/// [`u8::is_ascii_whitespace`], counts the vertical tab).
+const SPACE: u8 = 2;
+/// What [`fold_tag`] changes in a tag besides its case, a space aside; and
+/// any byte outside ASCII.
+const NOT_IN_PLAIN_TAG: u8 = 4;
+
+/// One entry per byte value, so that a lookup needs no bounds check.
+static BYTE_CLASS: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        if c.is_ascii_alphanumeric() {
+            table[b] = WORD;
+        } else if matches!(c, b' ' | b'\t'..=b'\r') {
+            table[b] = SPACE;
+        }
+        if matches!(c, b'-' | b':' | b'\t'..=b'\r' | 0x80..=0xff) {
+            table[b] |= NOT_IN_PLAIN_TAG;
+        }
+        b += 1;
+    }
+    table
+};
+
+#[inline]
+fn class(b: u8) -> u8 {
+    BYTE_CLASS[usize::from(b)]
+}
+
 /// ASCII, no dashes or colons, and words apart by single spaces (`s` is
 /// trimmed): a tag that [`fold_tag`] only lowercases.
 pub(crate) fn is_plain_tag(s: &str) -> bool {
     let mut after_space = false;
-    s.bytes().all(|b| {
+    for &b in s.as_bytes() {
+        if class(b) & NOT_IN_PLAIN_TAG != 0 {
+            return false;
+        }
         let space = b == b' ';
-        let plain = b.is_ascii() && b != b'-' && b != b':' && !(after_space && space);
+        if space && after_space {
+            return false;
+        }
         after_space = space;
-        plain && (space || !char::from(b).is_whitespace())
-    })
+    }
+    true
+}
+
+/// The byte range of `s` without its leading and trailing white space, as
+/// [`str::trim`] has it: the engine keeps the range rather than trimming the
+/// same text again at each comparison. ASCII ends (the usual case) are read
+/// a byte at a time.
+#[inline]
+pub(crate) fn trimmed_range(s: &str) -> (usize, usize) {
+    let b = s.as_bytes();
+    let mut start = 0;
+    while start < b.len() && class(b[start]) & SPACE != 0 {
+        start += 1;
+    }
+    let mut end = b.len();
+    while end > start && class(b[end - 1]) & SPACE != 0 {
+        end -= 1;
+    }
+    let ascii_ends = |i: usize| b.get(i).is_none_or(|c| c.is_ascii());
+    if ascii_ends(start) && (end == start || b[end - 1].is_ascii()) {
+        return (start, end);
+    }
+    // Unicode white space (a no-break space, say) at an end.
+    let inner = &s[start..end];
+    let trimmed = inner.trim();
+    let from = start + (trimmed.as_ptr() as usize - inner.as_ptr() as usize);
+    (from, from + trimmed.len())
 }
 
 /// The words of a text, folded: what `name` selectors match against.
@@ -136,8 +210,20 @@ pub fn word_ranges_of(s: &str, ranges: &mut Vec<(usize, usize)>) {
 /// characters, and the test is a table lookup.
 pub fn ascii_word_ranges(s: &str, ranges: &mut Vec<(usize, usize)>) {
     ranges.clear();
-    let steps = s.bytes().map(|b| b.is_ascii_alphanumeric()).enumerate();
-    push_runs(steps, s.len(), ranges);
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        while i < b.len() && class(b[i]) & WORD == 0 {
+            i += 1;
+        }
+        let start = i;
+        while i < b.len() && class(b[i]) & WORD != 0 {
+            i += 1;
+        }
+        if i > start {
+            ranges.push((start, i));
+        }
+    }
 }
 
 /// The ranges of the runs of `true` in `(offset, in_word)` steps over a text
@@ -206,6 +292,48 @@ mod tests {
                 .collect();
             proptest::prop_assert_eq!(fold(&s), reference);
         }
+
+        /// The engine keeps trimmed ranges instead of trimming again: the
+        /// range must be exactly what `str::trim` leaves, Unicode spaces and
+        /// the vertical tab included.
+        #[test]
+        fn trimmed_range_is_what_trim_leaves(
+            s in "[ \t\u{0B}\u{A0}\u{3000}a-c\u{E9}-]{0,12}"
+        ) {
+            let (a, b) = trimmed_range(&s);
+            proptest::prop_assert_eq!(&s[a..b], s.trim());
+        }
+
+        /// The table-driven scans say what the plain definitions say.
+        #[test]
+        fn byte_scans_agree_with_their_definitions(
+            s in "[ \t\u{0B}a-cA-C0-9:\u{E9}_,-]{0,16}"
+        ) {
+            let mut after_space = false;
+            let plain = s.chars().all(|c| {
+                let space = c == ' ';
+                let ok = c.is_ascii() && c != '-' && c != ':' && !(after_space && space)
+                    && (space || !c.is_whitespace());
+                after_space = space;
+                ok
+            });
+            proptest::prop_assert_eq!(is_plain_tag(&s), plain);
+            if s.is_ascii() {
+                let mut ranges = vec![(9, 9)];
+                ascii_word_ranges(&s, &mut ranges);
+                let from_ranges: Vec<String> =
+                    ranges.iter().map(|&(a, b)| s[a..b].to_ascii_lowercase()).collect();
+                proptest::prop_assert_eq!(from_ranges, words(&s));
+            }
+        }
+    }
+
+    #[test]
+    fn trimmed_range_keeps_inner_spaces() {
+        assert_eq!(trimmed_range("  Dark  chocolate\t"), (2, 17));
+        assert_eq!(trimmed_range("\u{A0}Pâtes\u{A0} "), (2, 8));
+        assert_eq!(trimmed_range("   "), (3, 3));
+        assert_eq!(trimmed_range(""), (0, 0));
     }
 
     #[test]

@@ -31,17 +31,38 @@ pub(crate) struct FoldedText {
     name_folded: bool,
     /// The byte ranges of the name's words, in `name` or the product's name.
     words: Vec<(usize, usize)>,
-    /// The brand folded, if it is not ASCII.
+    /// The brand folded, if it is not ASCII; `brand_span` says where the
+    /// brand to compare is (none without a brand).
     brand: String,
-    brand_folded: bool,
-    /// The categories that had to be folded, one after another; `category_ranges`
-    /// has one entry per category of the product: `None` for a plain one (read
-    /// from the product, trimmed), else its range here.
+    brand_span: Option<Span>,
+    /// The categories that had to be folded, one after another;
+    /// `category_spans` has one entry per category of the product.
     categories: String,
-    category_ranges: Vec<Option<(usize, usize)>>,
+    category_spans: Vec<Span>,
     /// A GTIN that is not just digits (`5 449000 011527`), normalized.
     gtin: String,
     gtin_digits: GtinDigits,
+}
+
+/// Where a part of a product's text is as selectors compare it: trimmed once
+/// here, not at each comparison.
+#[derive(Clone, Copy)]
+enum Span {
+    /// These bytes of the product's own text: plain ASCII, compared without
+    /// regard to case.
+    Own(usize, usize),
+    /// These bytes of the buffer it was folded into.
+    Folded(usize, usize),
+}
+
+impl Span {
+    #[inline]
+    fn of<'t>(self, own: &'t str, folded: &'t str) -> &'t str {
+        match self {
+            Span::Own(a, b) => &own[a..b],
+            Span::Folded(a, b) => &folded[a..b],
+        }
+    }
 }
 
 /// Where a product's GTIN's significant digits are: looked up for every
@@ -67,24 +88,29 @@ impl FoldedText {
             text::ascii_word_ranges(&p.name, &mut self.words);
         }
 
-        self.brand_folded = p.brand.as_deref().is_some_and(|b| !b.is_ascii());
-        if self.brand_folded {
-            self.brand.clear();
-            text::fold_into(
-                p.brand.as_deref().unwrap_or_default().trim(),
-                &mut self.brand,
-            );
-        }
+        self.brand.clear();
+        self.brand_span = p.brand.as_deref().map(|brand| {
+            let (a, b) = text::trimmed_range(brand);
+            if brand.is_ascii() {
+                Span::Own(a, b)
+            } else {
+                text::fold_into(&brand[a..b], &mut self.brand);
+                Span::Folded(0, self.brand.len())
+            }
+        });
 
         self.categories.clear();
-        self.category_ranges.clear();
+        self.category_spans.clear();
         for c in &p.categories {
-            let range = (!text::is_plain_tag(c.trim())).then(|| {
+            let (a, b) = text::trimmed_range(c);
+            let span = if text::is_plain_tag(&c[a..b]) {
+                Span::Own(a, b)
+            } else {
                 let start = self.categories.len();
                 text::fold_tag_into(c, &mut self.categories);
-                (start, self.categories.len())
-            });
-            self.category_ranges.push(range);
+                Span::Folded(start, self.categories.len())
+            };
+            self.category_spans.push(span);
         }
 
         let zeros = |digits: &str| digits.len() - significant_digits(digits).len();
@@ -137,12 +163,8 @@ impl<'p> Folded<'p> {
 
     /// The brand, to compare with [`text::caseless_eq`].
     pub(crate) fn brand(&self) -> Option<&str> {
-        let brand = self.product.brand.as_deref()?;
-        Some(if self.text.brand_folded {
-            self.text.brand.as_str()
-        } else {
-            brand.trim()
-        })
+        let own = self.product.brand.as_deref()?;
+        Some(self.text.brand_span?.of(own, &self.text.brand))
     }
 
     pub(crate) fn brand_is(&self, folded_brand: &str) -> bool {
@@ -156,11 +178,8 @@ impl<'p> Folded<'p> {
         self.product
             .categories
             .iter()
-            .zip(&t.category_ranges)
-            .map(move |(c, range)| match range {
-                Some((a, b)) => &t.categories[*a..*b],
-                None => c.trim(),
-            })
+            .zip(&t.category_spans)
+            .map(move |(c, span)| span.of(c, &t.categories))
     }
 
     pub(crate) fn in_category(&self, folded_category: &str) -> bool {

@@ -102,21 +102,23 @@ impl AnchorIndex {
     /// The items `f` can satisfy, appended to `out` (unsorted, maybe repeated).
     pub(super) fn candidates(&self, f: &Folded, scratch: &mut Scratch, out: &mut Vec<usize>) {
         out.extend_from_slice(&self.always);
-        let mut add = |anchors: &Anchors, key: Option<&str>| {
+        // Not a closure: this way it is inlined at each of its calls.
+        #[inline(always)]
+        fn add(out: &mut Vec<usize>, anchors: &Anchors, key: Option<&str>) {
             if let Some(items) = key.and_then(|k| anchors.get(k)) {
                 out.extend_from_slice(items);
             }
-        };
-        add(&self.by_id, Some(f.product.id.as_str()));
+        }
+        add(out, &self.by_id, Some(f.product.id.as_str()));
         if !self.by_gtin.is_empty() {
-            add(&self.by_gtin, f.gtin_digits());
+            add(out, &self.by_gtin, f.gtin_digits());
         }
         if !self.by_brand.is_empty() {
-            add(&self.by_brand, f.brand());
+            add(out, &self.by_brand, f.brand());
         }
         if !self.by_category.is_empty() {
             for c in f.categories() {
-                add(&self.by_category, Some(c));
+                add(out, &self.by_category, Some(c));
             }
         }
         if !self.by_word.is_empty() {
@@ -221,16 +223,20 @@ impl Anchors {
 
 impl<T: Copy> Anchors<T> {
     /// `key`'s signature, the same in any ASCII case: its length and its
-    /// first, middle, last but one and last bytes, mixed.
+    /// first, middle, last but one and last bytes, mixed. Setting bit 5 of
+    /// each byte folds ASCII case (it also merges a few punctuation marks
+    /// with others, which only makes the rare extra comparison).
+    #[inline]
     fn signature(key: &str) -> u64 {
         let b = key.as_bytes();
         let n = b.len();
-        let byte = |i: usize| u64::from(b.get(i).map_or(0, u8::to_ascii_lowercase));
-        let packed = byte(0)
-            | byte(n / 2) << 8
-            | byte(n.wrapping_sub(2)) << 16
-            | byte(n.wrapping_sub(1)) << 24
-            | (n as u64) << 32;
+        let packed = match n {
+            0 => 0,
+            _ => {
+                let byte = |i: usize| u64::from(b[i] | 0x20);
+                byte(0) | byte(n / 2) << 8 | byte(n.saturating_sub(2)) << 16 | byte(n - 1) << 24
+            }
+        } | (n as u64) << 32;
         packed.wrapping_mul(0x9E37_79B9_7F4A_7C15)
     }
 
@@ -251,6 +257,9 @@ impl<T: Copy> Anchors<T> {
         }
     }
 
+    // Inlined: it runs a dozen times per product, and mostly ends at the
+    // filter, a few instructions that a call would double.
+    #[inline(always)]
     fn get(&self, key: &str) -> Option<&[T]> {
         let signature = Self::signature(key);
         let (word, bit) = Self::filter_bit(signature);
