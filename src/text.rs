@@ -156,8 +156,7 @@ pub(crate) fn trimmed_range(s: &str) -> (usize, usize) {
     while end > start && class(b[end - 1]) & SPACE != 0 {
         end -= 1;
     }
-    let ascii_ends = |i: usize| b.get(i).is_none_or(|c| c.is_ascii());
-    if ascii_ends(start) && (end == start || b[end - 1].is_ascii()) {
+    if start == end || (b[start].is_ascii() && b[end - 1].is_ascii()) {
         return (start, end);
     }
     // Unicode white space (a no-break space, say) at an end.

@@ -107,7 +107,7 @@ impl FoldedText {
                 Span::Own(a, b)
             } else {
                 let start = self.categories.len();
-                text::fold_tag_into(c, &mut self.categories);
+                text::fold_tag_into(&c[a..b], &mut self.categories);
                 Span::Folded(start, self.categories.len())
             };
             self.category_spans.push(span);
