@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::io::Write;
 
 use anyhow::Context as _;
+use comfy_table::Cell;
 use serde::Serialize;
 
 use crate::app::{CmdResult, Context};
@@ -109,13 +110,15 @@ pub fn run(ctx: &Context, format: ListFormat) -> CmdResult {
                 "product", "brand", "price", "qty", "added by", "feed/id",
             ]);
             for i in &items {
+                // Borrowed where the text is there already: comfy-table copies
+                // each cell's text anyway, so a clone here would be a second copy.
                 t.add_row(vec![
-                    i.product.name.clone(),
-                    i.product.brand.clone().unwrap_or_default(),
-                    i.product.price_text(),
-                    i.quantity.to_string(),
-                    i.added_by.clone(),
-                    i.product.key().to_string(),
+                    Cell::new(&i.product.name),
+                    Cell::new(i.product.brand.as_deref().unwrap_or_default()),
+                    Cell::new(i.product.price_text()),
+                    Cell::new(i.quantity),
+                    Cell::new(&i.added_by),
+                    Cell::new(i.product.key()),
                 ]);
             }
             writeln!(out, "{t}").context("cannot write the basket")?;
