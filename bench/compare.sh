@@ -60,10 +60,16 @@ median() { # name, hyperfine args...
   python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["results"][0]["median"])' "$TMP/$name.json"
 }
 
-# Peak resident set size of a command, in MiB (the kernel's own accounting).
+# Peak resident set size of a command, in MiB (the kernel's own accounting):
+# the median of RSS_RUNS runs, since the allocator's peak moves by a few MiB
+# from run to run (which pages its heaps happen to touch), whatever the feed.
+RSS_RUNS=${RSS_RUNS:-5}
 peak_rss() {
-  /usr/bin/time -v "$@" >/dev/null 2>"$TMP/time.txt" || true
-  awk -F: '/Maximum resident set size/ {printf "%.1f", $2/1024}' "$TMP/time.txt"
+  local i
+  for ((i = 0; i < RSS_RUNS; i++)); do
+    /usr/bin/time -v "$@" >/dev/null 2>"$TMP/time.txt" || true
+    awk -F: '/Maximum resident set size/ {printf "%.1f\n", $2/1024}' "$TMP/time.txt"
+  done | sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'
 }
 
 # basket check over one feed, dry run: the run of the targets.

@@ -22,6 +22,11 @@ mod generate;
 
 use generate::{Format, Setup};
 
+// The allocator the `basket` binary runs with (src/main.rs), so that what is
+// measured here is what `check` spends.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Debug, Parser)]
 struct Args {
     /// A feed written by gen-feed (its format follows the extension).

@@ -548,7 +548,8 @@ impl FetchedBody {
 ///
 /// `sink` gets each product by `&mut`; what it leaves there goes back to the
 /// parsing thread to be freed, because memory freed by a thread other than the
-/// one that allocated it is slow to free (glibc's arenas): that alone made a
+/// one that allocated it is slow to free (a lock on glibc's arena; a deferred
+/// free list in mimalloc, which basket runs with): that alone made a
 /// pipelined parse slower than a plain one. A sink that keeps a product takes
 /// it (`std::mem::take`).
 pub fn pipelined<P>(parse: P, sink: &mut dyn FnMut(&mut Product)) -> Result<FeedReport, FeedError>
