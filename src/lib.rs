@@ -19,5 +19,6 @@ pub mod private;
 pub mod report;
 pub mod rules;
 pub mod store;
+pub mod table;
 pub mod text;
 pub mod ui;

@@ -1,15 +1,14 @@
-//! Tables (comfy-table) and prompts (dialoguer). The prompts sit behind the
+//! Tables ([`crate::table`]) and prompts (dialoguer). The prompts sit behind the
 //! [`Approver`] trait so the check flow is the same whether a person, `--yes`
 //! or nobody (cron) answers.
 
 use std::io;
 
-use comfy_table::presets::UTF8_FULL_CONDENSED;
-use comfy_table::{Cell, ContentArrangement, Table};
 use dialoguer::theme::ColorfulTheme;
 
 use crate::model::{money, ActionKind, Product, Proposal};
 use crate::report::ProposalView;
+use crate::table::Table;
 
 /// What the shopper said about one proposal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -209,14 +208,8 @@ pub fn headline(p: &Proposal) -> String {
     }
 }
 
-pub fn new_table(width: Option<u16>) -> Table {
-    let mut t = Table::new();
-    t.load_preset(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Dynamic);
-    if let Some(w) = width {
-        t.set_width(w);
-    }
-    t
+pub fn new_table<'a>(width: Option<u16>) -> Table<'a> {
+    Table::new(width)
 }
 
 /// Terminal width for tables: `COLUMNS`, else the terminal's, else 100.
@@ -230,7 +223,7 @@ pub fn table_width() -> Option<u16> {
         .or(Some(100))
 }
 
-pub fn proposals_table(proposals: &[ProposalView]) -> Table {
+pub fn proposals_table(proposals: &[ProposalView]) -> Table<'_> {
     let mut t = new_table(table_width());
     t.set_header(vec![
         "#", "action", "product", "price", "qty", "rule", "reason", "status",
@@ -249,15 +242,15 @@ pub fn proposals_table(proposals: &[ProposalView]) -> Table {
         if p.over_budget {
             status.push_str(", over budget");
         }
-        t.add_row(vec![
-            Cell::new(i + 1),
-            Cell::new(&p.action),
-            Cell::new(product),
-            Cell::new(price),
-            Cell::new(p.quantity),
-            Cell::new(&p.rule),
-            Cell::new(&p.reason),
-            Cell::new(status),
+        t.add_row([
+            (i + 1).to_string().into(),
+            p.action.as_str().into(),
+            product.into(),
+            price.into(),
+            p.quantity.to_string().into(),
+            p.rule.as_str().into(),
+            p.reason.as_str().into(),
+            std::borrow::Cow::from(status),
         ]);
     }
     t

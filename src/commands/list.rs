@@ -4,7 +4,6 @@ use std::collections::BTreeMap;
 use std::io::Write;
 
 use anyhow::Context as _;
-use comfy_table::Cell;
 use serde::Serialize;
 
 use crate::app::{CmdResult, Context};
@@ -110,15 +109,15 @@ pub fn run(ctx: &Context, format: ListFormat) -> CmdResult {
                 "product", "brand", "price", "qty", "added by", "feed/id",
             ]);
             for i in &items {
-                // Borrowed where the text is there already: comfy-table copies
-                // each cell's text anyway, so a clone here would be a second copy.
-                t.add_row(vec![
-                    Cell::new(&i.product.name),
-                    Cell::new(i.product.brand.as_deref().unwrap_or_default()),
-                    Cell::new(i.product.price_text()),
-                    Cell::new(i.quantity),
-                    Cell::new(&i.added_by),
-                    Cell::new(i.product.key()),
+                // Borrowed where the text is there already: a long basket's
+                // names are not copied to be printed.
+                t.add_row([
+                    i.product.name.as_str().into(),
+                    i.product.brand.as_deref().unwrap_or_default().into(),
+                    i.product.price_text().into(),
+                    i.quantity.to_string().into(),
+                    i.added_by.as_str().into(),
+                    std::borrow::Cow::from(i.product.key().to_string()),
                 ]);
             }
             writeln!(out, "{t}").context("cannot write the basket")?;
