@@ -61,13 +61,27 @@ impl<'a> Table<'a> {
         std::iter::once(self.header.as_slice()).chain(self.rows.iter().map(Vec::as_slice))
     }
 
+    /// The widest line of every cell, row by row (header first), `columns`
+    /// to a row (0 for a cell the row lacks): measured once, used by every
+    /// fitting pass.
+    fn cell_widths(&self, columns: usize) -> Vec<usize> {
+        let mut widths = vec![0; columns * (self.rows.len() + 1)];
+        for (row, out) in self.all_rows().zip(widths.chunks_exact_mut(columns)) {
+            for (cell, w) in row.iter().zip(out) {
+                *w = widest_line(cell);
+            }
+        }
+        widths
+    }
+
     /// Each column's text width: as wide as its widest line when that fits,
     /// else the width is shared out and the widest columns wrap.
     fn column_widths(&self, columns: usize) -> Vec<usize> {
+        let cell_widths = self.cell_widths(columns);
         let mut natural = vec![0; columns];
-        for row in self.all_rows() {
-            for (width, cell) in natural.iter_mut().zip(row) {
-                *width = (*width).max(widest_line(cell));
+        for row in cell_widths.chunks_exact(columns) {
+            for (n, &w) in natural.iter_mut().zip(row) {
+                *n = (*n).max(w);
             }
         }
         let Some(width) = self.width else {
@@ -78,7 +92,7 @@ impl<'a> Table<'a> {
         // A wrapped column is often narrower than its share (it breaks at
         // spaces); what it leaves over goes to the columns still wrapping.
         for _ in 0..3 {
-            let used = self.wrapped_widths(&widths);
+            let used = self.wrapped_widths(&widths, &cell_widths);
             let spare: usize = widths
                 .iter()
                 .zip(&used)
@@ -100,12 +114,14 @@ impl<'a> Table<'a> {
     }
 
     /// The widest line of each column once wrapped to `widths`.
-    fn wrapped_widths(&self, widths: &[usize]) -> Vec<usize> {
+    fn wrapped_widths(&self, widths: &[usize], cell_widths: &[usize]) -> Vec<usize> {
         let mut used = vec![0; widths.len()];
-        for row in self.all_rows() {
-            for ((u, &w), cell) in used.iter_mut().zip(widths).zip(row) {
-                if widest_line(cell) <= w {
-                    *u = (*u).max(widest_line(cell));
+        for (row, row_widths) in self.all_rows().zip(cell_widths.chunks_exact(widths.len())) {
+            for (((u, &w), cell), &cell_width) in
+                used.iter_mut().zip(widths).zip(row).zip(row_widths)
+            {
+                if cell_width <= w {
+                    *u = (*u).max(cell_width);
                 } else {
                     wrap(cell, w, |_, line_width| *u = (*u).max(line_width));
                 }
