@@ -96,6 +96,50 @@ pub struct Product {
 }
 
 impl Product {
+    /// Every text field without control characters ([`text::make_printable`]):
+    /// what a feed lists is shown in terminals, prompts and mails, so each
+    /// parser hands its products over through this.
+    pub fn make_printable(&mut self) {
+        let Product {
+            feed: _,
+            id,
+            gtin,
+            name,
+            brand,
+            url,
+            categories,
+            price: _,
+            currency,
+            regular_price: _,
+            availability: _,
+            contains,
+            free_from,
+            allergens,
+            traces,
+            labels,
+        } = self;
+        for s in [id, name].into_iter().chain(categories.iter_mut()) {
+            text::make_printable(s);
+        }
+        for s in [gtin, brand, url, currency].into_iter().flatten() {
+            text::make_printable(s);
+        }
+        let sets = [contains, free_from, labels]
+            .into_iter()
+            .chain([allergens, traces].into_iter().flatten());
+        for set in sets {
+            if set.iter().any(|t| text::has_control(t)) {
+                *set = std::mem::take(set)
+                    .into_iter()
+                    .map(|mut t| {
+                        text::make_printable(&mut t);
+                        t
+                    })
+                    .collect();
+            }
+        }
+    }
+
     /// `feed/id`: unique across a run, and the key the store remembers a product by.
     pub fn key(&self) -> ProductKey {
         ProductKey {

@@ -166,6 +166,69 @@ pub(crate) fn trimmed_range(s: &str) -> (usize, usize) {
     (from, from + trimmed.len())
 }
 
+/// Whether `s` holds a control character (C0, DEL or C1: `char::is_control`),
+/// which a terminal acts on instead of printing: an escape sequence in a
+/// product name could clear the screen, recolour or retitle the terminal, or
+/// hide text in a proposal's line.
+///
+/// Every text field of every product of a feed meets this, most of them a
+/// few bytes long, so the usual answer comes eight bytes at a time (SWAR):
+/// any ASCII control byte, DEL, or `0xC2` (the first byte of every C1
+/// control, and of `£`, `°` or a no-break space). Only text with a `0xC2`
+/// is looked at again, character by character.
+#[inline]
+pub fn has_control(s: &str) -> bool {
+    const ONES: u64 = u64::from_le_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_le_bytes([0x80; 8]);
+    // The high bit of each byte that is zero (exact as "any", the classic
+    // test: a borrow only runs on from a byte that is zero itself).
+    let zero_bytes = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;
+    let suspect = |x: u64| {
+        // Below 0x20: (x - 0x20 per byte) borrows, for a byte without its high bit.
+        let below_space = x.wrapping_sub(ONES * 0x20) & !x & HIGHS;
+        below_space | zero_bytes(x ^ (ONES * 0x7f)) | zero_bytes(x ^ (ONES * 0xc2))
+    };
+    let bytes = s.as_bytes();
+    let word = |at: usize| {
+        let mut w = [0; 8];
+        w.copy_from_slice(&bytes[at..at + 8]);
+        u64::from_le_bytes(w)
+    };
+    let found = if bytes.len() >= 8 {
+        // Whole words, then the last eight bytes (overlapping the words
+        // before them: a byte looked at twice is no harm).
+        let mut found = suspect(word(bytes.len() - 8));
+        for eight in bytes.chunks_exact(8) {
+            found |= suspect(u64::from_le_bytes(eight.try_into().unwrap_or_default()));
+        }
+        found != 0
+    } else {
+        bytes.iter().any(|&b| b < 0x20 || b == 0x7f || b == 0xc2)
+    };
+    found && s.chars().any(char::is_control)
+}
+
+/// Replaces each run of control characters of `s` (see [`has_control`])
+/// with one space (a quoted line break in a CSV name, `\r\n`, becomes one
+/// space), and trims what that leaves at either end. Text without one is not
+/// touched: the check allocates nothing.
+pub fn make_printable(s: &mut String) {
+    if !has_control(s) {
+        return;
+    }
+    let mut cleaned = String::with_capacity(s.len());
+    let mut in_run = false;
+    for c in s.chars() {
+        if !c.is_control() {
+            cleaned.push(c);
+        } else if !in_run {
+            cleaned.push(' ');
+        }
+        in_run = c.is_control();
+    }
+    *s = cleaned.trim().to_string();
+}
+
 /// The words of a text, folded: what `name` selectors match against.
 pub fn words(s: &str) -> Vec<String> {
     if s.is_ascii() {
@@ -314,6 +377,22 @@ pub fn fnv1a64_continue(mut hash: u64, bytes: &[u8]) -> u64 {
 mod tests {
     use super::*;
 
+    #[test]
+    fn control_characters_become_one_space_and_the_rest_is_untouched() {
+        let printable = |s: &str| {
+            let mut s = s.to_string();
+            make_printable(&mut s);
+            s
+        };
+        assert_eq!(printable("Mint\r\nTea"), "Mint Tea");
+        assert_eq!(printable("\u{1b}[2JTea\u{7}"), "[2JTea");
+        assert_eq!(printable("Tea\u{9b}31m"), "Tea 31m");
+        // `£`, `°` and a no-break space share 0xC2 with the C1 controls.
+        assert!(!has_control("£5 for 2 · 30\u{b0}C\u{a0}max"));
+        assert!(has_control("a\u{85}b") && has_control("\u{7f}") && has_control("\t"));
+        assert!(!has_control("") && !has_control("plain text longer than eight"));
+    }
+
     proptest::proptest! {
         /// Decomposing character by character is NFD without the reordering
         /// of combining marks, which folding drops: the same text.
@@ -337,6 +416,22 @@ mod tests {
         ) {
             let (a, b) = trimmed_range(&s);
             proptest::prop_assert_eq!(&s[a..b], s.trim());
+        }
+
+        /// `make_printable` leaves no control character, and changes nothing
+        /// else: every other character stays, in order.
+        #[test]
+        fn printable_text_keeps_all_but_the_controls(
+            s in "[a-z £°\u{A0}\u{1b}\u{7}\t\n\u{7f}\u{9b}\u{85}é]{0,24}"
+        ) {
+            let mut cleaned = s.clone();
+            make_printable(&mut cleaned);
+            proptest::prop_assert!(!cleaned.chars().any(char::is_control));
+            let kept = |t: &str| {
+                t.chars().filter(|c| !c.is_control() && !c.is_whitespace()).collect::<String>()
+            };
+            proptest::prop_assert_eq!(kept(&cleaned), kept(&s));
+            proptest::prop_assert_eq!(has_control(&s), s.chars().any(char::is_control));
         }
 
         /// Words of names longer than the 64 bytes read at a time, and words

@@ -835,6 +835,80 @@ fn assert_feed_fails(kind: &str, url: &str, reply: Option<Reply>, warning: &str)
     w.assert_basket_unchanged();
 }
 
+/// A feed is text from someone else that ends up in the shopper's terminal:
+/// the control characters in what it lists (an escape sequence that would
+/// clear the screen or recolour it, a title change, a bell, a tab, a C1
+/// CSI) come out as spaces, in the proposals, the basket and what is stored.
+#[test]
+fn control_characters_in_a_feed_never_reach_the_terminal() {
+    let env = TestEnv::new();
+    let server = TestServer::start();
+    server.set(
+        "/shop.csv",
+        Reply::csv(
+            "id,name,brand,price,currency,categories\n\
+             T1,\"Evil \x1b[2J\x1b[31mRed\x1b[0m\tTea\x07\",\"Acme\x1b]0;pwned\x07\",\
+             1.00,GBP,Drinks > \x1b[5mTea\n",
+        ),
+    );
+    server.set(
+        "/shop.json",
+        Reply::json(
+            // JSON Lines: a line with escapes, and one without.
+            r#"{"id": "J1", "name": "Green\u001b[2J Tea\u009b", "price": "2.00", "currency": "GBP"}
+{"id": "J2", "name": "Plain Tea", "price": "3.00", "currency": "GBP"}
+"#,
+        ),
+    );
+    env.write_rules(&server.expand(
+        r#"
+[settings]
+currency = "GBP"
+
+[feeds.csvshop]
+kind = "csv"
+url = "$SERVER/shop.csv"
+
+[feeds.jsonshop]
+kind = "json"
+url = "$SERVER/shop.json"
+
+[[rule]]
+name = "Tea"
+match = { name = "tea" }
+add = { limit = 5 }
+"#,
+    ));
+    let check = env.run(&["check", "--yes"]);
+    check.assert_ok();
+    let table = env.run(&["list"]);
+    table.assert_ok();
+    let json = env.run(&["list", "--format", "json"]);
+    json.assert_ok();
+    for (what, text) in [
+        ("check", check.streams()),
+        ("list", table.streams()),
+        ("list --format json", json.streams()),
+    ] {
+        assert!(
+            !text.chars().any(|c| c.is_control() && c != '\n'),
+            "{what} printed a control character:\n{text:?}"
+        );
+    }
+    let listed = json.json();
+    let names: Vec<&str> = listed["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|i| i["name"].as_str())
+        .collect();
+    assert_eq!(
+        names,
+        ["Evil  [2J [31mRed [0m Tea", "Green [2J Tea", "Plain Tea"]
+    );
+    assert_eq!(listed["items"][0]["brand"], "Acme ]0;pwned");
+}
+
 #[test]
 fn a_feed_answering_500_is_a_warning_naming_it() {
     assert_feed_fails(
@@ -1245,7 +1319,9 @@ fn a_bom_crlf_and_quoted_newlines_are_read_as_meant() {
     assert_eq!(warnings, Vec::<String>::new());
     assert_eq!(
         proposed,
-        ["T-1 Tea 2.50 GBP", "T-2 Mint\r\nTea, \"fresh\" 1.50 GBP"]
+        // The quoted line break is kept as what it means in a name: a space
+        // (a name printed on two lines would break the table and the prompt).
+        ["T-1 Tea 2.50 GBP", "T-2 Mint Tea, \"fresh\" 1.50 GBP"]
     );
 
     let (warnings, proposed) = bad_feed_outcome(

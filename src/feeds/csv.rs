@@ -109,6 +109,10 @@ impl Record for Row<'_> {
             .find(|cell| !cell.is_empty())
             .map(Field::Text)
     }
+
+    fn may_hold_controls(&self) -> bool {
+        crate::text::has_control(self.cells.as_slice())
+    }
 }
 
 fn csv_error(source: &FeedSource, e: &::csv::Error) -> FeedError {

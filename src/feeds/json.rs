@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 
 use crate::model::Product;
 
-use super::record::product_from_record;
+use super::record::{product_from_record, Field, Record};
 use super::{checked_body, checked_reader, read_error, FeedError, FeedReport, FeedSource};
 
 /// Parses a JSON feed held in memory into products and the report of what was
@@ -125,7 +125,16 @@ struct Collector<'a> {
 
 impl Collector<'_> {
     fn value(&mut self, at: At, value: Value) {
+        self.value_from(at, value, true);
+    }
+
+    /// [`Collector::value`] for a value whose text may hold control characters
+    /// only if `escaped`: JSON text cannot hold one but as an escape (`\u001b`),
+    /// so a line without a backslash has none, and its product need not be
+    /// checked field by field.
+    fn value_from(&mut self, at: At, value: Value, escaped: bool) {
         match value {
+            Value::Object(object) if !escaped => self.object(at, &Unescaped(&object)),
             Value::Object(object) => self.object(at, &object),
             other => self
                 .report
@@ -133,7 +142,7 @@ impl Collector<'_> {
         }
     }
 
-    fn object(&mut self, at: At, object: &Map<String, Value>) {
+    fn object(&mut self, at: At, object: &impl Record) {
         match product_from_record(self.source, object) {
             Ok(product) => {
                 self.report.kept();
@@ -154,6 +163,19 @@ impl Collector<'_> {
             }
         }
         Ok(self.report)
+    }
+}
+
+/// An object parsed from text without escapes, so without control characters.
+struct Unescaped<'a>(&'a Map<String, Value>);
+
+impl Record for Unescaped<'_> {
+    fn field(&self, name: &str) -> Option<Field<'_>> {
+        self.0.field(name)
+    }
+
+    fn may_hold_controls(&self) -> bool {
+        false
     }
 }
 
@@ -187,7 +209,7 @@ fn json_lines<R: BufRead>(
             out.object(At::Line(first_line), &object);
         }
         match serde_json::from_slice::<Value>(&line) {
-            Ok(value) => out.value(At::Line(n), value),
+            Ok(value) => out.value_from(At::Line(n), value, line.contains(&b'\\')),
             Err(e) => match not_utf8(&line) {
                 Err(FeedError::NotUtf8 { byte, column, .. }) => out.report.skip(format!(
                     "line {n}: not UTF-8 text: byte 0x{byte:02X} at column {column}"

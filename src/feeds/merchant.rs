@@ -725,7 +725,7 @@ fn to_product(source: &FeedSource, raw: RawItem, now: DateTime<Utc>) -> Result<P
         (regular, _) => (regular.map(|r| r.amount), None),
     };
 
-    Ok(Product {
+    let mut product = Product {
         feed: source.name.clone(),
         id,
         gtin,
@@ -738,7 +738,9 @@ fn to_product(source: &FeedSource, raw: RawItem, now: DateTime<Utc>) -> Result<P
         regular_price,
         availability: raw.availability.as_deref().and_then(Availability::parse),
         ..Product::default()
-    })
+    };
+    product.make_printable();
+    Ok(product)
 }
 
 /// The levels of every `product_type` path, then of every `google_product_category`

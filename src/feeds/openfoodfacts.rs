@@ -175,6 +175,7 @@ fn product_from(feed: &str, gtin: &str, p: &Map<String, Value>) -> Product {
     for t in present {
         product.free_from.remove(&t);
     }
+    product.make_printable();
     product
 }
 

@@ -70,7 +70,7 @@ pub fn parse(source: &FeedSource, html: &[u8]) -> Result<FetchedFeed, FeedError>
         .or_else(|| meta_content(&doc, &["og:title"]))
         .or_else(|| first_text(&doc, "title"))
         .unwrap_or_else(|| super::shown_url(&source.url).into_owned());
-    let product = Product {
+    let mut product = Product {
         feed: source.name.clone(),
         id: identity
             .id
@@ -84,6 +84,7 @@ pub fn parse(source: &FeedSource, html: &[u8]) -> Result<FetchedFeed, FeedError>
         availability: found.availability,
         ..Product::default()
     };
+    product.make_printable();
     let mut report = FeedReport::new(&source.name);
     report.kept();
     Ok(FetchedFeed {

@@ -28,6 +28,13 @@ pub(crate) enum Field<'a> {
 pub(crate) trait Record {
     /// The field, or `None` when it is absent or `null` (unknown).
     fn field(&self, name: &str) -> Option<Field<'_>>;
+
+    /// Whether any of its text may hold a control character: `false` only
+    /// when that is known for the whole record at once (a CSV row's bytes are
+    /// checked in one pass), which spares checking its product field by field.
+    fn may_hold_controls(&self) -> bool {
+        true
+    }
 }
 
 impl Record for Map<String, Value> {
@@ -70,7 +77,7 @@ pub(crate) fn product_from_record(
     let availability = text(record, "availability")?
         .as_deref()
         .and_then(Availability::parse);
-    Ok(Product {
+    let mut product = Product {
         feed: source.name.clone(),
         id,
         gtin,
@@ -87,7 +94,11 @@ pub(crate) fn product_from_record(
         allergens: tags(record, "allergens")?,
         traces: tags(record, "traces")?,
         labels: tags(record, "labels")?.unwrap_or_default(),
-    })
+    };
+    if record.may_hold_controls() {
+        product.make_printable();
+    }
+    Ok(product)
 }
 
 /// A text field, trimmed; absent, `null` and `""` are all "not given". Numbers are
