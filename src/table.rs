@@ -7,8 +7,9 @@
 //! and comfy-table spent about 6,700 instructions per cell (its styles,
 //! constraints and per-cell line vectors, none of which basket uses), 62% of
 //! the whole run. This one keeps every cell's text where it is and writes
-//! the borders and slices of it straight into the output, for the same
-//! output where the table fits and wrapping at spaces where it does not.
+//! the borders and slices of it straight into the output. Where a table
+//! fits, it prints what comfy-table printed; where one does not, the widest
+//! columns wrap at spaces.
 
 use std::borrow::Cow;
 use std::fmt;
