@@ -91,8 +91,9 @@ pub fn fold_tag_into(s: &str, out: &mut String) {
 
 /// What the hot scans need to know of an ASCII byte, looked up in one step
 /// rather than through a chain of comparisons: every product of a feed has
-/// its name, brand and categories scanned byte by byte.
-const WORD: u8 = 1;
+/// its brand and categories scanned byte by byte. (Name words are found by
+/// [`word_mask`], whose comparisons vectorize where a lookup cannot.)
+///
 /// White space as [`char::is_whitespace`] has it in ASCII (which, unlike
 /// [`u8::is_ascii_whitespace`], counts the vertical tab).
 const SPACE: u8 = 2;
@@ -106,9 +107,7 @@ static BYTE_CLASS: [u8; 256] = {
     let mut b = 0;
     while b < 256 {
         let c = b as u8;
-        if c.is_ascii_alphanumeric() {
-            table[b] = WORD;
-        } else if matches!(c, b' ' | b'\t'..=b'\r') {
+        if matches!(c, b' ' | b'\t'..=b'\r') {
             table[b] = SPACE;
         }
         if matches!(c, b'-' | b':' | b'\t'..=b'\r' | 0x80..=0xff) {
@@ -189,17 +188,13 @@ pub fn has_control(s: &str) -> bool {
         below_space | zero_bytes(x ^ (ONES * 0x7f)) | zero_bytes(x ^ (ONES * 0xc2))
     };
     let bytes = s.as_bytes();
-    let word = |at: usize| {
-        let mut w = [0; 8];
-        w.copy_from_slice(&bytes[at..at + 8]);
-        u64::from_le_bytes(w)
-    };
+    let word = |eight: &[u8]| u64::from_le_bytes(eight.try_into().unwrap_or_default());
     let found = if bytes.len() >= 8 {
         // Whole words, then the last eight bytes (overlapping the words
         // before them: a byte looked at twice is no harm).
-        let mut found = suspect(word(bytes.len() - 8));
+        let mut found = suspect(word(&bytes[bytes.len() - 8..]));
         for eight in bytes.chunks_exact(8) {
-            found |= suspect(u64::from_le_bytes(eight.try_into().unwrap_or_default()));
+            found |= suspect(word(eight));
         }
         found != 0
     } else {
@@ -269,7 +264,7 @@ pub fn word_ranges_of(s: &str, ranges: &mut Vec<(usize, usize)>) {
 }
 
 /// [`word_ranges_of`] for a text the caller knows is ASCII: bytes are
-/// characters, and the test is a table lookup.
+/// characters.
 ///
 /// Every product's name meets this. Where words begin and end is what a
 /// processor cannot predict, so there is no branch per byte: each 64 bytes
