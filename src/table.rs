@@ -179,8 +179,9 @@ fn widest_line(cell: &str) -> usize {
 fn wrap<'t>(cell: &'t str, width: usize, mut line: impl FnMut(&'t str, usize)) {
     let width = width.max(1);
     for text in cell.lines() {
-        if text_width(text) <= width {
-            line(text, text_width(text));
+        let text_columns = text_width(text);
+        if text_columns <= width {
+            line(text, text_columns);
             continue;
         }
         // The line being filled: where it starts and ends in `text`, and its width.

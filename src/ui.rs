@@ -208,10 +208,6 @@ pub fn headline(p: &Proposal) -> String {
     }
 }
 
-pub fn new_table<'a>(width: Option<u16>) -> Table<'a> {
-    Table::new(width)
-}
-
 /// Terminal width for tables: `COLUMNS`, else the terminal's, else 100.
 pub fn table_width() -> Option<u16> {
     if let Some(c) = std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()) {
@@ -224,7 +220,7 @@ pub fn table_width() -> Option<u16> {
 }
 
 pub fn proposals_table(proposals: &[ProposalView]) -> Table<'_> {
-    let mut t = new_table(table_width());
+    let mut t = Table::new(table_width());
     t.set_header(vec![
         "#", "action", "product", "price", "qty", "rule", "reason", "status",
     ]);

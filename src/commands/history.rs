@@ -8,6 +8,7 @@ use crate::app::{CmdResult, Context};
 use crate::cli::ListFormat;
 use crate::model::money;
 use crate::store::Store;
+use crate::table::Table;
 use crate::ui;
 
 pub fn run(
@@ -74,7 +75,7 @@ pub fn run(
                 writeln!(out, "{none}").context("cannot write the history")?;
                 return Ok(());
             }
-            let mut t = ui::new_table(ui::table_width());
+            let mut t = Table::new(ui::table_width());
             t.set_header(vec![
                 "when", "decision", "action", "product", "price", "rule",
             ]);

@@ -10,6 +10,7 @@ use crate::app::{CmdResult, Context};
 use crate::cli::ListFormat;
 use crate::model::{money, BasketItem};
 use crate::store::Store;
+use crate::table::Table;
 use crate::ui;
 
 #[derive(Serialize)]
@@ -104,7 +105,7 @@ pub fn run(ctx: &Context, format: ListFormat) -> CmdResult {
                 writeln!(out, "The basket is empty.").context("cannot write the basket")?;
                 return Ok(());
             }
-            let mut t = ui::new_table(ui::table_width());
+            let mut t = Table::new(ui::table_width());
             t.set_header(vec![
                 "product", "brand", "price", "qty", "added by", "feed/id",
             ]);

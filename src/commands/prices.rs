@@ -13,6 +13,7 @@ use crate::chart::{render_history_chart, ChartPoint};
 use crate::cli::ListFormat;
 use crate::model::{money, Availability, Observation, ProductKey};
 use crate::store::Store;
+use crate::table::Table;
 use crate::ui;
 
 /// Rows of the chart's plot.
@@ -218,7 +219,7 @@ fn write_table(
     let width = ui::table_width();
     let name = observations.last().map_or("", |o| o.name.as_str());
     writeln!(out, "{name} ({key})")?;
-    let mut t = ui::new_table(width);
+    let mut t = Table::new(width);
     t.set_header(vec![
         "when",
         "price",
