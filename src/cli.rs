@@ -1,5 +1,5 @@
 //! Command-line definitions (clap derive) and nothing else: the raw arguments,
-//! before they are resolved into a [`crate::app::Context`].
+//! before they are resolved into a [`crate::context::Context`].
 
 use std::path::PathBuf;
 

@@ -6,11 +6,13 @@
 //! `commands` wire it all together behind the CLI (`app` resolves arguments and
 //! maps errors to exit codes).
 
-pub mod app;
 pub mod chart;
+pub mod check;
 pub mod cli;
 pub mod commands;
+pub mod context;
 pub mod engine;
+pub mod error;
 pub mod feeds;
 pub mod lock;
 pub mod model;

@@ -5,5 +5,5 @@
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> std::process::ExitCode {
-    basket::app::main_with_args(std::env::args_os())
+    basket::commands::main_with_args(std::env::args_os())
 }

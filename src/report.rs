@@ -1,10 +1,16 @@
 //! What `check` reports, as one value that both serialises (`--format json`,
-//! the stable shape of spec/cli.md) and renders (table, cron summary), so the
+//! the stable shape of docs/cli.md) and renders (table, cron summary), so the
 //! two can never drift apart.
 
+use std::io::Write;
+
+use anyhow::Context as _;
 use serde::Serialize;
 
+use crate::cli::CheckFormat;
+use crate::context::Context;
 use crate::engine::Explanation;
+use crate::error::CmdResult;
 use crate::model::{money, Notification, Product, Proposal, ProposalStatus};
 
 #[derive(Debug, Clone, Serialize)]
@@ -181,4 +187,71 @@ pub fn price_of(p: &ProductView) -> String {
         (Some(a), None) => a.clone(),
         _ => "no price".into(),
     }
+}
+
+/// Prints a check report in the chosen format; warnings go to stderr.
+pub fn print(ctx: &Context, report: &CheckReport, format: CheckFormat) -> CmdResult {
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    match format {
+        CheckFormat::Json => {
+            serde_json::to_writer_pretty(&mut out, report).context("cannot write the report")?;
+            writeln!(out).context("cannot write the report")?;
+        }
+        CheckFormat::Summary => {
+            let text = report.summary();
+            if !text.is_empty() {
+                writeln!(out, "{text}").context("cannot write the summary")?;
+            }
+            for w in &report.warnings {
+                ctx.warn(w);
+            }
+        }
+        CheckFormat::Table => {
+            if report.proposals.is_empty() {
+                writeln!(out, "No proposals.").context("cannot write the report")?;
+            } else {
+                writeln!(out, "{}", crate::ui::proposals_table(&report.proposals))
+                    .context("cannot write the report")?;
+            }
+            for n in &report.notifications {
+                let channels = if n.channels.is_empty() {
+                    "no channel configured".to_string()
+                } else {
+                    n.channels.join(", ")
+                };
+                writeln!(
+                    out,
+                    "notify {} ({channels}){}:",
+                    n.rule,
+                    if n.new { "" } else { " (already notified)" }
+                )
+                .context("cannot write the report")?;
+                for p in &n.products {
+                    let was = p
+                        .regular_price
+                        .as_ref()
+                        .map(|r| format!(", was {r}"))
+                        .unwrap_or_default();
+                    writeln!(out, "  - {} ({}{was})", p.name, price_of(p))
+                        .context("cannot write the report")?;
+                }
+            }
+            for n in &report.notices {
+                writeln!(out, "note: {n}").context("cannot write the report")?;
+            }
+            if let Some(rules) = &report.rules {
+                writeln!(out, "\nRules:").context("cannot write the report")?;
+                for e in rules {
+                    writeln!(out, "  {e}").context("cannot write the report")?;
+                }
+            }
+            out.flush().context("cannot write the report")?;
+            drop(out);
+            for w in &report.warnings {
+                ctx.warn(w);
+            }
+        }
+    }
+    Ok(())
 }

@@ -1,8 +1,9 @@
 //! `basket add`, `basket remove`, `basket clear`: changing the basket by hand.
 //! Hand changes are recorded in the history like rule decisions, as rule "manual".
 
-use crate::app::{CmdResult, Context, Failure};
-use crate::commands::check::gather_live;
+use crate::check;
+use crate::context::Context;
+use crate::error::{CmdResult, Failure};
 use crate::model::{normalize_gtin, ActionKind, Product, Proposal, ProposalStatus};
 use crate::store::Store;
 use crate::{text, ui};
@@ -18,7 +19,7 @@ pub fn add(ctx: &Context, query: &str, quantity: u32, offline: bool) -> CmdResul
         );
     }
     let mut store = Store::open(&ctx.data_dir)?;
-    let gathered = gather_live(ctx, &ruleset, offline, false)?;
+    let gathered = check::gather(ctx, &ruleset, offline, false)?;
     for w in &gathered.warnings {
         ctx.warn(w);
     }

@@ -2,8 +2,8 @@
 
 use clap::CommandFactory;
 
-use crate::app::CmdResult;
 use crate::cli::Cli;
+use crate::error::CmdResult;
 
 pub fn run(shell: clap_complete::Shell) -> CmdResult {
     let mut cmd = Cli::command();

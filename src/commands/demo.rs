@@ -5,10 +5,11 @@ use std::path::Path;
 
 use anyhow::Context as _;
 
-use crate::app::{CmdResult, Context, Failure};
+use crate::check::{self, Gathered, Mode, Run};
 use crate::cli::{CheckFormat, DemoArgs};
-use crate::commands::check::{collect, evaluate_and_decide, Gathered, Mode, Run};
+use crate::context::Context;
 use crate::engine;
+use crate::error::{CmdResult, Failure};
 use crate::feeds::{self, demo, open_meteo};
 use crate::model::{BasketItem, Product};
 use crate::rules::{self, RuleSet};
@@ -40,7 +41,7 @@ pub fn run(ctx: &Context, args: &DemoArgs) -> CmdResult {
         .collect();
     let forecast = open_meteo::parse_forecast(demo::forecast_json(ctx.now.date_naive()).as_bytes())
         .map_err(|e| e.to_string());
-    let mut gathered = collect(ctx, results, &catalog, Some(forecast));
+    let mut gathered = check::collect(ctx, results, &catalog, Some(forecast));
 
     // A basket worth improving: a palm-oil spread, a peanut butter, a sold-out
     // advent calendar.
@@ -65,7 +66,7 @@ pub fn run(ctx: &Context, args: &DemoArgs) -> CmdResult {
         );
         println!("Basket before: {}\n", basket_line(&store.basket()?));
     }
-    let open = evaluate_and_decide(
+    let open = check::run(
         ctx,
         &ruleset,
         &mut store,

@@ -2,7 +2,8 @@
 
 use anyhow::Context as _;
 
-use crate::app::{CmdResult, Context, Failure};
+use crate::context::Context;
+use crate::error::{CmdResult, Failure};
 
 /// The annotated example, also at the project root.
 pub const EXAMPLE_RULES: &str = include_str!("../../rules.example.toml");

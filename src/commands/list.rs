@@ -6,8 +6,9 @@ use std::io::Write;
 use anyhow::Context as _;
 use serde::Serialize;
 
-use crate::app::{CmdResult, Context};
 use crate::cli::ListFormat;
+use crate::context::Context;
+use crate::error::CmdResult;
 use crate::model::{money, BasketItem};
 use crate::store::Store;
 use crate::table::Table;

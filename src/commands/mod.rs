@@ -1,5 +1,15 @@
-//! One module per subcommand. Each is thin: it wires rules, feeds, store, engine
-//! and ui together and owns no logic of its own beyond that.
+//! The subcommands, one short file each, and the dispatch from parsed
+//! arguments to them. Commands are glue over the layers below (check, rules,
+//! store, output...) and never import one another.
+
+use std::ffi::OsString;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::cli::{Cli, Command, NotifyCommand, RulesCommand};
+use crate::context::Context;
+use crate::error::{self, CmdResult};
 
 pub mod basket;
 pub mod check;
@@ -12,3 +22,67 @@ pub mod notify;
 pub mod prices;
 pub mod review;
 pub mod rules;
+
+/// Parses `args` and runs the command; callable more than once (tests).
+pub fn main_with_args<I, T>(args: I) -> ExitCode
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => {
+            if error::is_broken_pipe(&f.error) {
+                // `basket list | head` is not a failure.
+                return ExitCode::SUCCESS;
+            }
+            error::report(&f);
+            ExitCode::from(f.kind.exit_code())
+        }
+    }
+}
+
+/// Resolves the context and runs one subcommand.
+fn run(cli: Cli) -> CmdResult {
+    if let Command::Completions { shell } = &cli.command {
+        return completions::run(*shell);
+    }
+    let ctx = Context::from_cli(&cli)?;
+    match cli.command {
+        Command::Init { force } => init::run(&ctx, force),
+        Command::Check(args) => check::run(&ctx, &args),
+        Command::Review => review::run(&ctx),
+        Command::List { format } => list::run(&ctx, format),
+        Command::Add {
+            query,
+            quantity,
+            offline,
+        } => basket::add(&ctx, &query, quantity, offline),
+        Command::Remove { item } => basket::remove(&ctx, &item),
+        Command::Clear { yes } => basket::clear(&ctx, yes),
+        Command::History {
+            limit,
+            format,
+            rule,
+            product,
+        } => history::run(&ctx, limit, format, rule.as_deref(), product.as_deref()),
+        Command::Prices {
+            query,
+            format,
+            limit,
+        } => prices::run(&ctx, &query, format, limit.map(|n| n as usize)),
+        Command::Rules(RulesCommand::Check) => rules::check(&ctx),
+        Command::Rules(RulesCommand::List) => rules::list(&ctx),
+        Command::Notify(NotifyCommand::Test { channel }) => notify::test(&ctx, channel.as_deref()),
+        Command::Demo(args) => demo::run(&ctx, &args),
+        Command::Completions { .. } => Ok(()),
+    }
+}

@@ -1,7 +1,8 @@
 //! `basket notify test [CHANNEL]`: proves a channel works, showing exactly what
 //! the server answered.
 
-use crate::app::{CmdResult, Context, Failure};
+use crate::context::Context;
+use crate::error::{CmdResult, Failure};
 use crate::notify;
 
 pub fn test(ctx: &Context, channel: Option<&str>) -> CmdResult {

@@ -8,9 +8,10 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-use crate::app::{CmdResult, Context, Failure};
 use crate::chart::{render_history_chart, ChartPoint};
 use crate::cli::ListFormat;
+use crate::context::Context;
+use crate::error::{CmdResult, Failure};
 use crate::model::{money, Availability, Observation, ProductKey};
 use crate::store::Store;
 use crate::table::Table;

@@ -1,9 +1,10 @@
 //! `basket review`: decide on what earlier non-interactive runs left pending.
 
-use crate::app::{CmdResult, Context};
+use crate::check::{budget_left_for, decide_all};
 use crate::cli::CheckFormat;
-use crate::commands::check::{budget_left_for, decide_all, print_report};
-use crate::report::CheckReport;
+use crate::context::Context;
+use crate::error::CmdResult;
+use crate::report::{self, CheckReport};
 use crate::store::Store;
 use crate::ui::TerminalApprover;
 
@@ -26,7 +27,7 @@ pub fn run(ctx: &Context) -> CmdResult {
         println!("Nothing to review.");
         return Ok(());
     }
-    print_report(
+    report::print(
         ctx,
         &CheckReport::new(&pending, &[], Vec::new(), Vec::new(), None),
         CheckFormat::Table,

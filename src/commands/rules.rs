@@ -1,6 +1,7 @@
 //! `basket rules check` and `basket rules list`.
 
-use crate::app::{CmdResult, Context};
+use crate::context::Context;
+use crate::error::CmdResult;
 use crate::rules::{Action, Condition, Rule, Scope, Selector};
 
 pub fn check(ctx: &Context) -> CmdResult {

@@ -1,0 +1,149 @@
+//! Evaluate: the fold. Each feed's products stream through the pure engine one
+//! at a time, with the facts merged in and the watched ones written to the
+//! price history in batches as they pass, so a large catalog costs no memory.
+
+use std::collections::{BTreeMap, HashMap};
+
+use crate::context::Context;
+use crate::engine::{self, Memory, Weather};
+use crate::error::Failure;
+use crate::model::Product;
+use crate::rules::RuleSet;
+use crate::store::Store;
+
+use super::gather::Gathered;
+use super::persist::{history_only_feeds, history_window, uses_history, HistoryWriter};
+
+/// What the engine made of this run, with every warning so far.
+pub(super) struct Evaluated {
+    pub outcome: engine::Outcome,
+    /// Feed name -> why it failed, before or while it was read.
+    pub failed: BTreeMap<String, String>,
+    /// The gathering's warnings, then the reading's, then the engine's.
+    pub warnings: Vec<String>,
+    /// Price changes written to the history while the feeds streamed.
+    pub history_written: usize,
+}
+
+/// Runs the rules over the gathered feeds. `record` writes the watched products
+/// into the price history (never in a dry run). Fails when every catalog feed
+/// failed, before or while it was read: then nothing is known.
+pub(super) fn evaluate(
+    ctx: &Context,
+    ruleset: &RuleSet,
+    store: &mut Store,
+    gathered: Gathered,
+    record: bool,
+) -> Result<Evaluated, Failure> {
+    let mut basket = store.basket()?;
+    engine::merge_facts_into(&gathered.facts, &mut [], &mut basket);
+    let memory = load_memory(ctx, ruleset, store)?;
+    let catalog_count = gathered.bodies.len() + gathered.failed_feeds.len();
+    let ectx = engine::Context {
+        now: ctx.now,
+        rules: ruleset,
+        basket: &basket,
+        weather: match &gathered.forecast {
+            None => Weather::NotNeeded,
+            Some(Ok(f)) => Weather::Known(f),
+            Some(Err(why)) => Weather::Failed(why.clone()),
+        },
+        failed_feeds: &gathered.failed_feeds,
+        memory: &memory,
+    };
+    let mut eval = engine::Evaluation::new(&ectx);
+    let mut history = HistoryWriter::new(record);
+    let late_warnings = stream_feeds(ctx, store, &gathered, &mut eval, &mut history)?;
+    let mut outcome = eval.finish();
+    let mut failed = gathered.failed_feeds.clone();
+    failed.extend(outcome.failed_while_reading.clone());
+    let mut warnings = gathered.warnings;
+    warnings.extend(late_warnings);
+    super::ensure_some_feed_answered(ctx, &warnings, failed.len(), catalog_count)?;
+    warnings.append(&mut outcome.warnings);
+    Ok(Evaluated {
+        outcome,
+        failed,
+        warnings,
+        history_written: history.written,
+    })
+}
+
+/// What earlier runs left that the rules read: pending and declined proposals,
+/// what was notified, the price history, re-arming.
+fn load_memory(ctx: &Context, ruleset: &RuleSet, store: &Store) -> Result<Memory, Failure> {
+    Ok(Memory {
+        pending: store.pending()?.into_iter().map(|p| p.id).collect(),
+        declined: store.declines()?,
+        notified: store.notified_map()?,
+        // Only rules with history conditions read the history: don't load it
+        // for nothing (it can hold a point per watched product).
+        history: if uses_history(ruleset) {
+            engine::History::new(
+                store.observations_since(ctx.now - history_window(ruleset))?,
+                &history_only_feeds(ruleset),
+            )
+        } else {
+            engine::History::default()
+        },
+        feeds_seen: store.feeds_seen()?,
+        latched: store.latches()?,
+        rules_run: store.rules_run()?,
+    })
+}
+
+/// Streams every feed's products through the engine; returns the warnings of
+/// the reading (skipped records, a feed that broke off).
+fn stream_feeds(
+    ctx: &Context,
+    store: &mut Store,
+    gathered: &Gathered,
+    eval: &mut engine::Evaluation,
+    history: &mut HistoryWriter,
+) -> Result<Vec<String>, Failure> {
+    let facts: HashMap<String, &Product> = gathered
+        .facts
+        .iter()
+        .filter_map(|f| f.gtin14().map(|g| (g, f)))
+        .collect();
+    let mut late_warnings = Vec::new();
+    for body in &gathered.bodies {
+        let result = body.parse_pipelined(ctx.now, &mut |p| {
+            if !facts.is_empty() || !gathered.catalog_facts.is_empty() {
+                merge_known_facts(p, &gathered.catalog_facts, &facts);
+            }
+            if eval.observe(p) {
+                history.push(store, std::mem::take(p), ctx.now);
+            }
+        });
+        history.flush(store, ctx.now)?;
+        match result {
+            Ok(report) if !gathered.prescanned => late_warnings.extend(report.warning()),
+            Ok(_) => {}
+            Err(e) => {
+                late_warnings.push(format!(
+                    "feed '{}': {e}; rules that need it were skipped",
+                    body.source.name
+                ));
+                eval.feed_failed(&body.source.name, &e.to_string());
+            }
+        }
+    }
+    Ok(late_warnings)
+}
+
+/// Facts another catalog feed or a facts source knows for the product's GTIN.
+fn merge_known_facts(
+    p: &mut Product,
+    catalog_facts: &HashMap<String, Product>,
+    facts: &HashMap<String, &Product>,
+) {
+    if let Some(g) = p.gtin14() {
+        if let Some(f) = catalog_facts.get(&g) {
+            p.merge_facts_from(f);
+        }
+        if let Some(f) = facts.get(&g) {
+            p.merge_facts_from(f);
+        }
+    }
+}

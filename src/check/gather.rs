@@ -1,0 +1,142 @@
+//! Gather: fetch every catalog feed and the forecast, concurrently and through
+//! the HTTP cache, into what the later steps read.
+
+use std::collections::{BTreeMap, HashMap};
+
+use crate::context::Context;
+use crate::error::Failure;
+use crate::feeds::{self, open_meteo, FeedError, FetchOptions, Fetcher};
+use crate::model::{Forecast, Product};
+use crate::rules::RuleSet;
+
+/// What the feeds said this run.
+pub struct Gathered {
+    /// The catalog feeds that answered, in file order. Their products are
+    /// streamed into the engine, never all held in memory.
+    pub bodies: Vec<feeds::FetchedBody>,
+    /// `None`: not needed; `Some(Err)`: needed but failed.
+    pub forecast: Option<Result<Forecast, String>>,
+    /// Feed name -> why it failed.
+    pub failed_feeds: BTreeMap<String, String>,
+    pub warnings: Vec<String>,
+    /// Facts from facts-only sources (Open Food Facts), merged by GTIN into the
+    /// products and the basket items before evaluation.
+    pub facts: Vec<Product>,
+    /// Facts the catalog feeds give themselves, by 14-digit GTIN: where two
+    /// feeds describe the same GTIN, facts merge (spec/feeds.md).
+    pub catalog_facts: HashMap<String, Product>,
+    /// A first pass over the feeds was made (so their skipped-record warnings
+    /// are already in `warnings`, and the feeds that failed to parse are out).
+    pub prescanned: bool,
+}
+
+/// Fetches every feed (and the forecast if a rule needs it) concurrently, through
+/// the HTTP cache; `offline` serves from the cache alone.
+pub fn gather(
+    ctx: &Context,
+    ruleset: &RuleSet,
+    offline: bool,
+    with_weather: bool,
+) -> Result<Gathered, Failure> {
+    // Spinners only for a person watching; cron and --quiet get none.
+    let fetcher = fetcher(ctx, offline, ctx.interactive && !ctx.quiet)?;
+    let needs_weather = with_weather && ruleset.needs_weather();
+    let catalog = ruleset.catalog_feeds();
+    let location = ruleset.settings.location.clone();
+    let (feed_results, weather) = std::thread::scope(|s| {
+        let weather = s.spawn(|| match (needs_weather, &location) {
+            (true, Some(loc)) => Some(
+                open_meteo::fetch_forecast(
+                    &fetcher,
+                    &ruleset.weather.url,
+                    loc.latitude,
+                    loc.longitude,
+                )
+                .map_err(|e| e.to_string()),
+            ),
+            _ => None,
+        });
+        let feeds = feeds::fetch_bodies(&fetcher, &catalog);
+        let weather = weather
+            .join()
+            .unwrap_or_else(|_| Some(Err("the weather fetch crashed".into())));
+        (feeds, weather)
+    });
+    let (forecast, weather_warning) = match weather {
+        Some(Ok((forecast, warning))) => (Some(Ok(forecast)), warning),
+        Some(Err(why)) => (Some(Err(why)), None),
+        None => (None, None),
+    };
+    let mut gathered = collect(ctx, feed_results, &catalog, forecast);
+    if let Some(w) = weather_warning {
+        gathered.warnings.push(format!("weather: {w}"));
+    }
+    Ok(gathered)
+}
+
+/// The one way this run's fetchers are made: the same cache, clock and offline
+/// mode for the feeds and the per-product sources (Open Food Facts, Open
+/// Prices); `progress` shows spinners.
+pub(super) fn fetcher(ctx: &Context, offline: bool, progress: bool) -> Result<Fetcher, Failure> {
+    Fetcher::new(FetchOptions {
+        cache_dir: Some(ctx.cache_dir.clone()),
+        offline,
+        now: ctx.now,
+        progress,
+        ..FetchOptions::default()
+    })
+    .map_err(|e| Failure::failed(format!("cannot set up HTTP: {e}")))
+}
+
+/// Turns per-feed fetch results into the bodies to parse, plus warnings.
+pub fn collect(
+    ctx: &Context,
+    results: Vec<Result<feeds::FetchedBody, FeedError>>,
+    sources: &[feeds::FeedSource],
+    forecast: Option<Result<Forecast, String>>,
+) -> Gathered {
+    let mut g = Gathered {
+        bodies: Vec::new(),
+        forecast,
+        failed_feeds: BTreeMap::new(),
+        warnings: Vec::new(),
+        facts: Vec::new(),
+        catalog_facts: HashMap::new(),
+        prescanned: false,
+    };
+    for (source, result) in sources.iter().zip(results) {
+        match result {
+            Ok(body) => {
+                ctx.info(&format!(
+                    "feed '{}': fetched{}",
+                    source.name,
+                    if matches!(&body.body, feeds::Body::File(f) if f.from_cache) {
+                        " (cached copy)"
+                    } else {
+                        ""
+                    }
+                ));
+                if let Some(w) = &body.warning {
+                    g.warnings.push(format!("feed '{}': {w}", source.name));
+                }
+                g.bodies.push(body);
+            }
+            Err(e) => g.fail(&source.name, &e),
+        }
+    }
+    if let Some(Err(why)) = &g.forecast {
+        g.warnings.push(format!(
+            "weather: {why}; rules that need the forecast were skipped"
+        ));
+    }
+    g
+}
+
+impl Gathered {
+    pub(super) fn fail(&mut self, feed: &str, e: &FeedError) {
+        self.warnings.push(format!(
+            "feed '{feed}': {e}; rules that need it were skipped"
+        ));
+        self.failed_feeds.insert(feed.to_string(), e.to_string());
+    }
+}
