@@ -2,7 +2,7 @@
 //! server or file can, a forecast that fails, a data directory or `basket.db`
 //! basket must not touch, a bad clock and bad arguments. Each test checks what the
 //! shopper sees (the message, its file or feed, the hint), the exit code of
-//! spec/cli.md, that nothing panicked, and that the basket is as it was.
+//! docs/cli.md, that nothing panicked, and that the basket is as it was.
 
 use std::path::Path;
 
@@ -94,7 +94,7 @@ fn assert_no_panic(out: &Output) {
     }
 }
 
-/// spec/cli.md: every error in one or two lines.
+/// docs/cli.md: every error in one or two lines.
 #[track_caller]
 fn assert_short_error(stderr: &str) {
     let lines: Vec<&str> = stderr.lines().filter(|l| !l.is_empty()).collect();

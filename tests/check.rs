@@ -1,7 +1,7 @@
 //! `basket check` end to end: the real binary, rules written per test, the
 //! catalogs of `tests/fixtures/catalog/` and the Open-Meteo fixture served from
-//! 127.0.0.1, and assertions on the JSON report of spec/cli.md and on the basket
-//! (`basket list --format json`). Each test pins one behaviour of spec/rules.md
+//! 127.0.0.1, and assertions on the JSON report of docs/cli.md and on the basket
+//! (`basket list --format json`). Each test pins one behaviour of docs/rules.md
 //! that a shopper would notice.
 //!
 //! The clock is the harness's default, 2026-10-03T09:00:00Z: a Saturday, the

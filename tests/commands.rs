@@ -1,6 +1,6 @@
 //! The commands other than the interactive check, run plainly (no terminal, stdin
 //! closed), the way scripts and cron run them: what they print, what they leave in
-//! the basket and the rules file, and the exit codes of spec/cli.md.
+//! the basket and the rules file, and the exit codes of docs/cli.md.
 
 use std::path::Path;
 

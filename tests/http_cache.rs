@@ -1,4 +1,4 @@
-//! The HTTP cache seen from the binary (feeds.md, "Fetching"): a second run where
+//! The HTTP cache seen from the binary (docs/feeds.md, "Fetching"): a second run where
 //! nothing changed makes only conditional requests, a run with the server gone
 //! still works from the cache with a warning saying how old the copy is, and
 //! `--offline` uses the cache alone.

@@ -1,4 +1,4 @@
-//! The prompts, driven through a pseudo-terminal (DESIGN.md, point 7): dialoguer
+//! The prompts, driven through a pseudo-terminal (docs/architecture.md, point 7): dialoguer
 //! refuses to run without a terminal, so piping answers cannot test them. Each test
 //! runs `basket` on a pty with rexpect, answers like a person would (Enter, arrow
 //! keys, Esc, Ctrl-C, y/n), and then checks with plain runs what the answers left

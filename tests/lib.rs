@@ -1,5 +1,5 @@
 //! The one integration test binary: every file under `tests/` is a module of it,
-//! so the tests link once (DESIGN.md, point 6; `autotests = false` in Cargo.toml).
+//! so the tests link once (docs/architecture.md, point 6; `autotests = false` in Cargo.toml).
 //! Each module runs the real `basket` binary through `support`, hermetically.
 
 mod support;

@@ -1,5 +1,5 @@
 //! The harness every integration test uses to run the real `basket` binary
-//! hermetically (DESIGN.md, point 6): a throwaway home with its own config, data
+//! hermetically (docs/architecture.md, point 6): a throwaway home with its own config, data
 //! and cache directories, a cleared environment with a fixed clock, and feeds served
 //! by a local HTTP server on 127.0.0.1, so no test can read the developer's files,
 //! depend on the time of day, or reach the network.
