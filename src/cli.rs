@@ -111,6 +111,8 @@ pub enum Command {
     Demo(DemoArgs),
     /// Print shell completions
     Completions { shell: clap_complete::Shell },
+    /// Print the man page (roff): `basket man | man -l -`
+    Man,
 }
 
 #[derive(Debug, Subcommand)]

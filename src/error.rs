@@ -152,9 +152,14 @@ pub fn report(f: &Failure) {
 }
 
 /// `basket list | head` closing the pipe early is not a failure.
+/// serde_json wraps the writer's error in its own, so JSON output is checked
+/// through it too (`basket check --format json | head`).
 pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    let broken = Some(std::io::ErrorKind::BrokenPipe);
     e.chain().any(|c| {
-        c.downcast_ref::<std::io::Error>()
-            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+        c.downcast_ref::<std::io::Error>().map(std::io::Error::kind) == broken
+            || c.downcast_ref::<serde_json::Error>()
+                .and_then(serde_json::Error::io_error_kind)
+                == broken
     })
 }

@@ -60,7 +60,7 @@ impl TerminalApprover {
 /// cursor still hidden: dialoguer leaves Ctrl-C to the program (its issues 77
 /// and 92). So before the first prompt, a handler is set that shows the cursor
 /// again and ends with the conventional 130. The decisions taken so far are
-/// already committed, each in its own transaction, so they stay (spec/cli.md).
+/// already committed, each in its own transaction, so they stay (docs/cli.md).
 /// `process::exit` is the only way out of a signal handler's thread; nothing is
 /// left unflushed that matters, since the store commits as it goes.
 fn restore_cursor_on_interrupt() {

@@ -522,3 +522,62 @@ fn demo_format_json_has_all_four_kinds() {
         .is_some_and(|p| !p.is_empty()));
     assert!(!env.db_path().exists());
 }
+
+// ----------------------------------------------------------------------------
+// man page, completions, a closed pipe
+
+#[test]
+fn man_prints_a_man_page_naming_every_command() {
+    let env = TestEnv::new();
+    let out = env.run(&["man"]);
+    out.assert_ok();
+    assert!(
+        out.stdout.contains(".TH basket 1"),
+        "a roff man page:\n{}",
+        out.streams()
+    );
+    for command in [
+        "check", "review", "list", "add", "history", "prices", "rules", "demo",
+    ] {
+        assert!(
+            out.stdout.contains(&format!("basket\\-{command}")) || out.stdout.contains(command),
+            "the man page names `{command}`"
+        );
+    }
+}
+
+#[test]
+fn completions_for_bash_zsh_and_fish_know_the_commands() {
+    let env = TestEnv::new();
+    for shell in ["bash", "zsh", "fish"] {
+        let out = env.run(&["completions", shell]);
+        out.assert_ok();
+        assert!(
+            out.stdout.contains("review") && out.stdout.contains("dry-run"),
+            "{shell} completions list commands and flags:\n{}",
+            out.streams()
+        );
+    }
+}
+
+/// `basket check --format json | head -1`: the reader going away is not an
+/// error, in JSON as in a table.
+#[test]
+fn json_into_a_closed_pipe_exits_0_without_an_error() {
+    let (env, server) = grocer();
+    let mut rules = server.expand(GROCER_ONLY);
+    rules.push_str(
+        "\n[[rule]]\nname = \"Chocolate\"\nmatch = { name = \"chocolate\" }\nnotify = true\n",
+    );
+    env.write_rules(&rules);
+    let mut cmd = env.cmd(&["check", "--dry-run", "--format", "json"]);
+    cmd.stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = cmd.spawn().expect("spawn basket");
+    // Closed before basket has fetched anything, so its first write fails.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("wait for basket");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "stderr:\n{stderr}");
+    assert!(!stderr.contains("error"), "no error printed:\n{stderr}");
+}

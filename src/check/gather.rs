@@ -23,7 +23,7 @@ pub struct Gathered {
     /// products and the basket items before evaluation.
     pub facts: Vec<Product>,
     /// Facts the catalog feeds give themselves, by 14-digit GTIN: where two
-    /// feeds describe the same GTIN, facts merge (spec/feeds.md).
+    /// feeds describe the same GTIN, facts merge (docs/feeds.md).
     pub catalog_facts: HashMap<String, Product>,
     /// A first pass over the feeds was made (so their skipped-record warnings
     /// are already in `warnings`, and the feeds that failed to parse are out).

@@ -18,6 +18,7 @@ pub mod demo;
 pub mod history;
 pub mod init;
 pub mod list;
+pub mod man;
 pub mod notify;
 pub mod prices;
 pub mod review;
@@ -52,8 +53,11 @@ where
 
 /// Resolves the context and runs one subcommand.
 fn run(cli: Cli) -> CmdResult {
-    if let Command::Completions { shell } = &cli.command {
-        return completions::run(*shell);
+    // Neither needs a home directory or a rules file.
+    match &cli.command {
+        Command::Completions { shell } => return completions::run(*shell),
+        Command::Man => return man::run(),
+        _ => {}
     }
     let ctx = Context::from_cli(&cli)?;
     match cli.command {
@@ -83,6 +87,6 @@ fn run(cli: Cli) -> CmdResult {
         Command::Rules(RulesCommand::List) => rules::list(&ctx),
         Command::Notify(NotifyCommand::Test { channel }) => notify::test(&ctx, channel.as_deref()),
         Command::Demo(args) => demo::run(&ctx, &args),
-        Command::Completions { .. } => Ok(()),
+        Command::Completions { .. } | Command::Man => Ok(()),
     }
 }
