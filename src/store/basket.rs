@@ -4,7 +4,9 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
-use rusqlite::{params, Connection, TransactionBehavior};
+#[cfg(test)]
+use rusqlite::TransactionBehavior;
+use rusqlite::{params, Connection};
 use rust_decimal::Decimal;
 
 use super::encode::{parse_ts, to_json, ts};
@@ -33,6 +35,7 @@ impl Store {
     }
 
     /// Removes the item with this key, returning it if it was there.
+    #[cfg(test)]
     pub fn remove_item(&mut self, key: &ProductKey) -> Result<Option<BasketItem>, StoreError> {
         let path = &self.path;
         let tx = self

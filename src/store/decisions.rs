@@ -5,7 +5,9 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
-use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+#[cfg(test)]
+use rusqlite::OptionalExtension;
+use rusqlite::{params, Connection, TransactionBehavior};
 use rust_decimal::Decimal;
 use serde::Serialize;
 
@@ -50,6 +52,7 @@ pub type LastDecline = (DateTime<Utc>, Option<Decimal>);
 impl Store {
     /// The most recent decline of this proposal: when, and the price then (so the
     /// engine can wait out the rule's cooldown, or re-propose on a lower price).
+    #[cfg(test)]
     pub fn last_decline(&self, proposal_id: &str) -> Result<Option<LastDecline>, StoreError> {
         let row = self
             .conn

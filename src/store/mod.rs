@@ -35,6 +35,7 @@ use rusqlite::{Connection, ErrorCode, TransactionBehavior};
 
 pub use decisions::{Applied, DecisionRecord, LastDecline};
 pub use error::StoreError;
+#[cfg(test)]
 pub use notified::NotifiedRecord;
 pub use outbox::OutboxEntry;
 
@@ -97,6 +98,7 @@ impl Store {
     }
 
     /// A throwaway store for tests of other modules.
+    #[cfg(test)]
     pub fn open_in_memory() -> Result<Store, StoreError> {
         let path = PathBuf::from(":memory:");
         let conn = Connection::open_in_memory().at(&path)?;
@@ -128,6 +130,7 @@ impl Store {
     }
 
     /// The database file (`:memory:` for an in-memory store).
+    #[cfg(test)]
     pub fn path(&self) -> &Path {
         &self.path
     }

@@ -5,9 +5,10 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
-use rusqlite::{params, Connection, OptionalExtension};
-use rust_decimal::Decimal;
-use serde::Serialize;
+use rusqlite::{params, Connection};
+// Reading one record back (`last_notified`) is for the unit tests only.
+#[cfg(test)]
+use {rusqlite::OptionalExtension, rust_decimal::Decimal, serde::Serialize};
 
 use super::encode::{parse_decimal, parse_ts, ts};
 use super::error::At;
@@ -16,6 +17,7 @@ use crate::model::{Product, ProductKey};
 
 /// What a product looked like the last time a rule notified about it, so the
 /// engine can tell "new or changed" from "already reported".
+#[cfg(test)]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct NotifiedRecord {
     pub price: Option<Decimal>,
@@ -25,6 +27,7 @@ pub struct NotifiedRecord {
 
 impl Store {
     /// What `rule` last notified about this product, if it ever did.
+    #[cfg(test)]
     pub fn last_notified(
         &self,
         rule: &str,
@@ -58,6 +61,7 @@ impl Store {
 
     /// Remembers that `rule` notified about `product` as it is now (price and
     /// availability), replacing what was remembered before.
+    #[cfg(test)]
     pub fn record_notified(
         &mut self,
         rule: &str,

@@ -58,6 +58,7 @@ impl Store {
     }
 
     /// The latest messages, sent or not, newest first.
+    #[cfg(test)]
     pub fn outbox_log(&self, limit: usize) -> Result<Vec<OutboxEntry>, StoreError> {
         self.outbox_query("ORDER BY id DESC", i64::try_from(limit).unwrap_or(i64::MAX))
     }

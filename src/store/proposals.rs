@@ -29,6 +29,8 @@ impl Store {
         Ok(out)
     }
 
+    /// Whether this proposal is still pending.
+    #[cfg(test)]
     pub fn is_pending(&self, id: &str) -> Result<bool, StoreError> {
         self.conn
             .query_row(
