@@ -2,9 +2,10 @@
 //! availability, the feeds that answered, and pruning of old points.
 
 use std::collections::HashMap;
+use std::path::Path;
 
 use chrono::{DateTime, Utc};
-use rusqlite::{params, OptionalExtension, TransactionBehavior};
+use rusqlite::{params, Connection, OptionalExtension, Statement, TransactionBehavior};
 
 use super::encode::{parse_decimal, parse_ts, ts};
 use super::error::At;
@@ -29,68 +30,19 @@ impl Store {
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .at(&path)?;
         let mut written = 0;
+        // The statements borrow the transaction, so they go before it commits.
         {
-            let mut last = tx
-                .prepare(
-                    "SELECT price, regular_price, currency, availability FROM observations
-                     WHERE feed = ?1 AND product_id = ?2 ORDER BY observed_at DESC, id DESC LIMIT 1",
-                )
-                .at(&path)?;
-            let mut insert = tx
-                .prepare(
-                    "INSERT INTO observations
-                     (feed, product_id, gtin, name, price, regular_price, currency, availability, observed_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                )
-                .at(&path)?;
+            let mut last = tx.prepare(LAST_STATE).at(&path)?;
+            let mut insert = tx.prepare(INSERT_OBSERVATION).at(&path)?;
             for p in products {
                 let obs = Observation::of(p, now);
-                let previous = last
-                    .query_row(params![obs.feed, obs.id], |r| {
-                        Ok((
-                            r.get::<_, Option<String>>(0)?,
-                            r.get::<_, Option<String>>(1)?,
-                            r.get::<_, Option<String>>(2)?,
-                            r.get::<_, Option<String>>(3)?,
-                        ))
-                    })
-                    .optional()
-                    .at(&path)?;
-                if let Some((price, regular, currency, availability)) = previous {
-                    let before = Observation {
-                        price: parse_decimal(&path, price.as_deref())?,
-                        regular_price: parse_decimal(&path, regular.as_deref())?,
-                        currency,
-                        availability: availability.as_deref().and_then(Availability::parse),
-                        ..obs.clone()
-                    };
-                    if before.same_state(&obs) {
-                        continue;
-                    }
+                if unchanged(&mut last, &path, &obs)? {
+                    continue;
                 }
-                insert
-                    .execute(params![
-                        obs.feed,
-                        obs.id,
-                        obs.gtin,
-                        obs.name,
-                        obs.price.map(|d| d.to_string()),
-                        obs.regular_price.map(|d| d.to_string()),
-                        obs.currency,
-                        obs.availability.map(|a| a.as_str()),
-                        ts(obs.at),
-                    ])
-                    .at(&path)?;
+                insert_observation(&mut insert, &path, &obs)?;
                 written += 1;
             }
-            for feed in answered_feeds {
-                tx.execute(
-                    "INSERT INTO feed_runs (feed, first_ok_at, last_ok_at) VALUES (?1, ?2, ?2)
-                     ON CONFLICT (feed) DO UPDATE SET last_ok_at = excluded.last_ok_at",
-                    params![feed, ts(now)],
-                )
-                .at(&path)?;
-            }
+            note_feeds_answered(&tx, &path, answered_feeds, now)?;
         }
         tx.commit().at(&path)?;
         Ok(written)
@@ -108,36 +60,24 @@ impl Store {
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .at(&path)?;
         let mut written = 0;
-        for o in observations {
-            let exists: bool = tx
-                .query_row(
-                    "SELECT EXISTS (SELECT 1 FROM observations
-                     WHERE feed = ?1 AND product_id = ?2 AND observed_at = ?3 AND price IS ?4)",
-                    params![o.feed, o.id, ts(o.at), o.price.map(|d| d.to_string())],
-                    |r| r.get(0),
-                )
-                .at(&path)?;
-            if exists {
-                continue;
+        // The statements borrow the transaction, so they go before it commits.
+        {
+            let mut insert = tx.prepare(INSERT_OBSERVATION).at(&path)?;
+            for o in observations {
+                let exists: bool = tx
+                    .query_row(
+                        "SELECT EXISTS (SELECT 1 FROM observations
+                         WHERE feed = ?1 AND product_id = ?2 AND observed_at = ?3 AND price IS ?4)",
+                        params![o.feed, o.id, ts(o.at), o.price.map(|d| d.to_string())],
+                        |r| r.get(0),
+                    )
+                    .at(&path)?;
+                if exists {
+                    continue;
+                }
+                insert_observation(&mut insert, &path, o)?;
+                written += 1;
             }
-            tx.execute(
-                "INSERT INTO observations
-                 (feed, product_id, gtin, name, price, regular_price, currency, availability, observed_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                params![
-                    o.feed,
-                    o.id,
-                    o.gtin,
-                    o.name,
-                    o.price.map(|d| d.to_string()),
-                    o.regular_price.map(|d| d.to_string()),
-                    o.currency,
-                    o.availability.map(|a| a.as_str()),
-                    ts(o.at),
-                ],
-            )
-            .at(&path)?;
-            written += 1;
         }
         tx.commit().at(&path)?;
         Ok(written)
@@ -284,4 +224,82 @@ impl Store {
         }
         Ok(out)
     }
+}
+
+/// A product's latest stored state, newest first by time then by row.
+const LAST_STATE: &str = "SELECT price, regular_price, currency, availability FROM observations
+     WHERE feed = ?1 AND product_id = ?2 ORDER BY observed_at DESC, id DESC LIMIT 1";
+
+const INSERT_OBSERVATION: &str = "INSERT INTO observations
+     (feed, product_id, gtin, name, price, regular_price, currency, availability, observed_at)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+
+/// Whether `obs` is in the state its product's latest stored observation
+/// already records (price, regular price, currency, availability), so storing
+/// it would add nothing. `last` is the prepared `LAST_STATE`: a feed may have a
+/// million products, so it is prepared once per run, not once per product.
+fn unchanged(last: &mut Statement, path: &Path, obs: &Observation) -> Result<bool, StoreError> {
+    let previous = last
+        .query_row(params![obs.feed, obs.id], |r| {
+            Ok((
+                r.get::<_, Option<String>>(0)?,
+                r.get::<_, Option<String>>(1)?,
+                r.get::<_, Option<String>>(2)?,
+                r.get::<_, Option<String>>(3)?,
+            ))
+        })
+        .optional()
+        .at(path)?;
+    let Some((price, regular, currency, availability)) = previous else {
+        return Ok(false);
+    };
+    let before = Observation {
+        price: parse_decimal(path, price.as_deref())?,
+        regular_price: parse_decimal(path, regular.as_deref())?,
+        currency,
+        availability: availability.as_deref().and_then(Availability::parse),
+        ..obs.clone()
+    };
+    Ok(before.same_state(obs))
+}
+
+/// Stores one observation with the prepared `INSERT_OBSERVATION`.
+fn insert_observation(
+    insert: &mut Statement,
+    path: &Path,
+    obs: &Observation,
+) -> Result<(), StoreError> {
+    insert
+        .execute(params![
+            obs.feed,
+            obs.id,
+            obs.gtin,
+            obs.name,
+            obs.price.map(|d| d.to_string()),
+            obs.regular_price.map(|d| d.to_string()),
+            obs.currency,
+            obs.availability.map(|a| a.as_str()),
+            ts(obs.at),
+        ])
+        .at(path)?;
+    Ok(())
+}
+
+/// Notes that these feeds answered now: the first time is kept, so "newly
+/// listed" can tell a new product from a feed never seen before.
+fn note_feeds_answered(
+    conn: &Connection,
+    path: &Path,
+    feeds: &[&str],
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    for feed in feeds {
+        conn.execute(
+            "INSERT INTO feed_runs (feed, first_ok_at, last_ok_at) VALUES (?1, ?2, ?2)
+             ON CONFLICT (feed) DO UPDATE SET last_ok_at = excluded.last_ok_at",
+            params![feed, ts(now)],
+        )
+        .at(path)?;
+    }
+    Ok(())
 }
