@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use crate::context::Context;
-use crate::engine::{self, Memory, Weather};
+use crate::engine::{self, Memory};
 use crate::error::Failure;
 use crate::model::Product;
 use crate::rules::RuleSet;
@@ -43,11 +43,7 @@ pub(super) fn evaluate(
         now: ctx.now,
         rules: ruleset,
         basket: &basket,
-        weather: match &gathered.forecast {
-            None => Weather::NotNeeded,
-            Some(Ok(f)) => Weather::Known(f),
-            Some(Err(why)) => Weather::Failed(why.clone()),
-        },
+        weather: gathered.forecast.as_weather(),
         failed_feeds: &gathered.failed_feeds,
         memory: &memory,
     };

@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use crate::context::Context;
+use crate::engine::Weather;
 use crate::error::Failure;
 use crate::feeds::{self, open_meteo, FeedError, FetchOptions, Fetcher};
 use crate::model::{Forecast, Product};
@@ -14,8 +15,7 @@ pub struct Gathered {
     /// The catalog feeds that answered, in file order. Their products are
     /// streamed into the engine, never all held in memory.
     pub bodies: Vec<feeds::FetchedBody>,
-    /// `None`: not needed; `Some(Err)`: needed but failed.
-    pub forecast: Option<Result<Forecast, String>>,
+    pub forecast: Forecasting,
     /// Feed name -> why it failed.
     pub failed_feeds: BTreeMap<String, String>,
     pub warnings: Vec<String>,
@@ -28,6 +28,26 @@ pub struct Gathered {
     /// A first pass over the feeds was made (so their skipped-record warnings
     /// are already in `warnings`, and the feeds that failed to parse are out).
     pub prescanned: bool,
+}
+
+/// The forecast as this run has it.
+pub enum Forecasting {
+    /// No enabled rule reads the weather (or the command does not evaluate).
+    NotNeeded,
+    Known(Forecast),
+    /// Needed but not had: why, for the warning and `--explain`.
+    Failed(String),
+}
+
+impl Forecasting {
+    /// What the engine is told of the weather.
+    pub fn as_weather(&self) -> Weather<'_> {
+        match self {
+            Forecasting::NotNeeded => Weather::NotNeeded,
+            Forecasting::Known(f) => Weather::Known(f),
+            Forecasting::Failed(why) => Weather::Failed(why.clone()),
+        }
+    }
 }
 
 /// Fetches every feed (and the forecast if a rule needs it) concurrently, through
@@ -63,9 +83,9 @@ pub fn gather(
         (feeds, weather)
     });
     let (forecast, weather_warning) = match weather {
-        Some(Ok((forecast, warning))) => (Some(Ok(forecast)), warning),
-        Some(Err(why)) => (Some(Err(why)), None),
-        None => (None, None),
+        Some(Ok((forecast, warning))) => (Forecasting::Known(forecast), warning),
+        Some(Err(why)) => (Forecasting::Failed(why), None),
+        None => (Forecasting::NotNeeded, None),
     };
     let mut gathered = collect(ctx, feed_results, &catalog, forecast);
     if let Some(w) = weather_warning {
@@ -93,7 +113,7 @@ pub fn collect(
     ctx: &Context,
     results: Vec<Result<feeds::FetchedBody, FeedError>>,
     sources: &[feeds::FeedSource],
-    forecast: Option<Result<Forecast, String>>,
+    forecast: Forecasting,
 ) -> Gathered {
     let mut g = Gathered {
         bodies: Vec::new(),
@@ -124,7 +144,7 @@ pub fn collect(
             Err(e) => g.fail(&source.name, &e),
         }
     }
-    if let Some(Err(why)) = &g.forecast {
+    if let Forecasting::Failed(why) = &g.forecast {
         g.warnings.push(format!(
             "weather: {why}; rules that need the forecast were skipped"
         ));

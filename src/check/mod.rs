@@ -22,7 +22,7 @@ use crate::ui::{ApproveAll, TerminalApprover};
 
 pub use decide::{budget_left_for, decide_all, Mode};
 pub use enrich::enrich;
-pub use gather::{collect, gather, Gathered};
+pub use gather::{collect, gather, Forecasting, Gathered};
 pub use persist::send_queued;
 
 /// How one check runs: who decides, what it prints, whether it notifies.

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use anyhow::Context as _;
 
-use crate::check::{self, Gathered, Mode, Run};
+use crate::check::{self, Forecasting, Gathered, Mode, Run};
 use crate::cli::{CheckFormat, DemoArgs};
 use crate::context::Context;
 use crate::engine;
@@ -40,8 +40,8 @@ pub fn run(ctx: &Context, args: &DemoArgs) -> CmdResult {
         })
         .collect();
     let forecast = open_meteo::parse_forecast(demo::forecast_json(ctx.now.date_naive()).as_bytes())
-        .map_err(|e| e.to_string());
-    let mut gathered = check::collect(ctx, results, &catalog, Some(forecast));
+        .map_or_else(|e| Forecasting::Failed(e.to_string()), Forecasting::Known);
+    let mut gathered = check::collect(ctx, results, &catalog, forecast);
 
     // A basket worth improving: a palm-oil spread, a peanut butter, a sold-out
     // advent calendar.
