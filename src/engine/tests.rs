@@ -9,6 +9,7 @@ use std::str::FromStr;
 use chrono::{DateTime, Duration, Utc};
 use rust_decimal::Decimal;
 
+use super::matching::keep_best;
 use super::*;
 use crate::model::{ActionKind, Availability, BasketItem, Product, Proposal, ProposalStatus};
 use crate::rules::{parse_str, RuleSet};
