@@ -7,7 +7,7 @@
 use std::collections::BTreeSet;
 use std::fmt;
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
@@ -578,4 +578,14 @@ mod tests {
         assert_eq!(p.discount_pct(), Some(Decimal::new(25, 0)));
         assert!(p.on_sale());
     }
+}
+
+/// What a product looked like when a rule last notified about it: the store
+/// remembers it, and the engine compares against it (notify again only when
+/// cheaper or back in stock, docs/cli.md).
+#[derive(Debug, Clone)]
+pub struct NotifiedBefore {
+    pub price: Option<Decimal>,
+    pub availability: Option<Availability>,
+    pub at: DateTime<Utc>,
 }

@@ -22,7 +22,7 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
 use crate::model::{
-    Availability, BasketItem, Forecast, Notification, Observation, Product, ProductKey, Proposal,
+    BasketItem, Forecast, Notification, NotifiedBefore, Observation, Product, ProductKey, Proposal,
 };
 use crate::rules::RuleSet;
 
@@ -106,13 +106,6 @@ impl History {
         }
         all
     }
-}
-
-#[derive(Debug, Clone)]
-pub struct NotifiedBefore {
-    pub price: Option<Decimal>,
-    pub availability: Option<Availability>,
-    pub at: DateTime<Utc>,
 }
 
 /// The weather as far as this run knows it.

@@ -13,7 +13,7 @@ use {rusqlite::OptionalExtension, rust_decimal::Decimal, serde::Serialize};
 use super::encode::{parse_decimal, parse_ts, ts};
 use super::error::At;
 use super::{Store, StoreError};
-use crate::model::{Product, ProductKey};
+use crate::model::{NotifiedBefore, Product, ProductKey};
 
 /// What a product looked like the last time a rule notified about it, so the
 /// engine can tell "new or changed" from "already reported".
@@ -74,7 +74,7 @@ impl Store {
     /// Everything notified before, keyed by (rule, product), for the engine.
     pub fn notified_map(
         &self,
-    ) -> Result<HashMap<(String, ProductKey), crate::engine::NotifiedBefore>, StoreError> {
+    ) -> Result<HashMap<(String, ProductKey), NotifiedBefore>, StoreError> {
         let mut stmt = self
             .conn
             .prepare(
@@ -98,7 +98,7 @@ impl Store {
             let (rule, feed, id, price, availability, at) = row.at(&self.path)?;
             out.insert(
                 (rule, ProductKey { feed, id }),
-                crate::engine::NotifiedBefore {
+                NotifiedBefore {
                     price: parse_decimal(&self.path, price.as_deref())?,
                     availability: availability
                         .as_deref()
