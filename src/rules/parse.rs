@@ -1262,7 +1262,7 @@ impl Parser<'_> {
             "add" => {
                 let t = self.table(v, "add")?;
                 // A `without` list reads naturally on an add, but only a swap
-                // has one (rules.md): say where it belongs rather than list keys.
+                // has one (docs/rules.md): say where it belongs rather than list keys.
                 for (key, _) in t.iter() {
                     let k: &str = key.get_ref();
                     if k == "without" || k == "without_allergens" {
