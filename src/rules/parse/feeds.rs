@@ -1,0 +1,79 @@
+//! `[feeds.NAME]`: where products come from.
+
+use super::{closest, Parser, Value};
+use crate::feeds::{FeedKind, FeedSource};
+use crate::rules::Settings;
+
+const FEED_KEYS: &[&str] = &["kind", "url", "currency"];
+
+impl Parser<'_> {
+    pub(super) fn feeds(&mut self, v: &Value, settings: Option<&Settings>) -> Vec<FeedSource> {
+        let Some(t) = self.table(v, "[feeds]") else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (name, fv) in t.iter() {
+            let name: &str = name.get_ref();
+            let what = format!("[feeds.{name}]");
+            let Some(ft) = self.table(fv, &what) else {
+                continue;
+            };
+            self.check_keys(ft, FEED_KEYS, &what);
+            let kind = match ft.get("kind") {
+                Some(k) => self
+                    .string(k, "kind")
+                    .and_then(|s| match FeedKind::parse(&s) {
+                        Some(kind) => Some(kind),
+                        None => {
+                            let hint = match closest(&s, &FeedKind::ALL) {
+                                Some(b) => format!("did you mean '{b}'?"),
+                                None => format!("kinds are: {}", FeedKind::ALL.join(", ")),
+                            };
+                            self.error_hint(k.span(), format!("unknown feed kind '{s}'"), hint);
+                            None
+                        }
+                    }),
+                None => {
+                    self.error_hint(
+                        fv.span(),
+                        format!("{what} has no kind"),
+                        format!("add kind = one of {}", FeedKind::ALL.join(", ")),
+                    );
+                    None
+                }
+            };
+            let url = match ft.get("url") {
+                Some(u) => self.nonempty_string(u, "url"),
+                // Open Food Facts has one public API; its base URL is only
+                // overridden for mirrors and tests.
+                None if kind == Some(FeedKind::OpenFoodFacts) => {
+                    Some(crate::feeds::openfoodfacts::DEFAULT_URL.to_string())
+                }
+                None if kind == Some(FeedKind::OpenPrices) => {
+                    Some(crate::feeds::open_prices::DEFAULT_URL.to_string())
+                }
+                None => {
+                    self.error_hint(
+                        fv.span(),
+                        format!("{what} has no url"),
+                        "add url = \"https://...\", \"file:///...\" or a plain path",
+                    );
+                    None
+                }
+            };
+            let currency = match ft.get("currency") {
+                Some(c) => self.currency(c),
+                None => settings.map(|s| s.currency.clone()),
+            };
+            if let (Some(kind), Some(url)) = (kind, url) {
+                out.push(FeedSource {
+                    name: name.to_string(),
+                    kind,
+                    url,
+                    currency,
+                });
+            }
+        }
+        out
+    }
+}

@@ -1,0 +1,105 @@
+//! `[notify.email]` and `[notify.webhook]`: the channels `notify` rules send to.
+
+use super::{Parser, Value};
+use crate::rules::{EmailConfig, NotifyConfig, WebhookConfig};
+
+const NOTIFY_KEYS: &[&str] = &["email", "webhook"];
+const EMAIL_KEYS: &[&str] = &[
+    "smtp",
+    "from",
+    "to",
+    "username",
+    "password_env",
+    "password_command",
+    "tls",
+];
+const WEBHOOK_KEYS: &[&str] = &["url", "format", "headers"];
+
+impl Parser<'_> {
+    pub(super) fn notify(&mut self, v: &Value) -> NotifyConfig {
+        let mut out = NotifyConfig::default();
+        let Some(t) = self.table(v, "[notify]") else {
+            return out;
+        };
+        self.check_keys(t, NOTIFY_KEYS, "[notify]");
+        if let Some(e) = t.get("email") {
+            out.email = self.email(e);
+        }
+        if let Some(w) = t.get("webhook") {
+            out.webhook = self.webhook(w);
+        }
+        out
+    }
+
+    fn email(&mut self, v: &Value) -> Option<EmailConfig> {
+        let t = self.table(v, "[notify.email]")?;
+        self.check_keys(t, EMAIL_KEYS, "[notify.email]");
+        let required = |p: &mut Self, key: &str| match t.get(key) {
+            Some(x) => p.nonempty_string(x, key),
+            None => {
+                p.error(v.span(), format!("[notify.email] needs {key}"));
+                None
+            }
+        };
+        let smtp = required(self, "smtp");
+        let from = required(self, "from");
+        let to = match t.get("to") {
+            Some(x) => self.string_list(x, "to"),
+            None => {
+                self.error(v.span(), "[notify.email] needs to = [\"you@example.com\"]");
+                None
+            }
+        };
+        let optional = |p: &mut Self, key: &str| t.get(key).and_then(|x| p.string(x, key));
+        let username = optional(self, "username");
+        let password_env = optional(self, "password_env");
+        let password_command = optional(self, "password_command");
+        let tls = optional(self, "tls");
+        if let (Some(tv), Some(tls)) = (t.get("tls"), &tls) {
+            if !["starttls", "tls", "none"].contains(&tls.as_str()) {
+                self.error_hint(
+                    tv.span(),
+                    format!("unknown tls mode '{tls}'"),
+                    "use \"starttls\" (port 587), \"tls\" (port 465) or \"none\" (local relay only)",
+                );
+            }
+        }
+        Some(EmailConfig {
+            smtp: smtp?,
+            from: from?,
+            to: to?,
+            username,
+            password_env,
+            password_command,
+            tls,
+        })
+    }
+
+    fn webhook(&mut self, v: &Value) -> Option<WebhookConfig> {
+        let t = self.table(v, "[notify.webhook]")?;
+        self.check_keys(t, WEBHOOK_KEYS, "[notify.webhook]");
+        let url = match t.get("url") {
+            Some(u) => self.nonempty_string(u, "url"),
+            None => {
+                self.error(v.span(), "[notify.webhook] needs url");
+                None
+            }
+        };
+        let format = t.get("format").and_then(|f| self.string(f, "format"));
+        let mut headers_env = Vec::new();
+        if let Some(h) = t.get("headers") {
+            if let Some(ht) = self.table(h, "headers") {
+                for (name, val) in ht.iter() {
+                    if let Some(env) = self.string(val, "a header's environment variable") {
+                        headers_env.push((name.get_ref().to_string(), env));
+                    }
+                }
+            }
+        }
+        Some(WebhookConfig {
+            url: url?,
+            format,
+            headers_env,
+        })
+    }
+}

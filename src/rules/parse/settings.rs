@@ -1,0 +1,112 @@
+//! `[settings]` and `[weather]`: the file-wide configuration the rules read.
+
+use super::{Parser, Value};
+use crate::feeds::open_meteo;
+use crate::rules::{Location, Settings, WeatherConfig, DEFAULT_HISTORY_DAYS};
+
+const SETTINGS_KEYS: &[&str] = &["currency", "location", "budget", "history_days"];
+const LOCATION_KEYS: &[&str] = &["latitude", "longitude", "name"];
+const WEATHER_KEYS: &[&str] = &["provider", "url"];
+
+impl Parser<'_> {
+    pub(super) fn settings(&mut self, v: &Value) -> Option<Settings> {
+        let t = self.table(v, "[settings]")?;
+        self.check_keys(t, SETTINGS_KEYS, "[settings]");
+        let currency = match t.get("currency") {
+            Some(c) => self.currency(c)?,
+            None => "GBP".to_string(),
+        };
+        let location = match t.get("location") {
+            Some(l) => Some(self.location(l)?),
+            None => None,
+        };
+        let budget = match t.get("budget") {
+            Some(b) => Some(self.decimal(b, "budget")?),
+            None => None,
+        };
+        let history_days = match t.get("history_days") {
+            Some(h) => self.positive_int(h, "history_days")?,
+            None => DEFAULT_HISTORY_DAYS,
+        };
+        Some(Settings {
+            currency,
+            location,
+            budget,
+            history_days,
+        })
+    }
+
+    pub(super) fn currency(&mut self, v: &Value) -> Option<String> {
+        let s = self.string(v, "currency")?;
+        if s.len() == 3 && s.chars().all(|c| c.is_ascii_alphabetic()) {
+            Some(s.to_ascii_uppercase())
+        } else {
+            self.error_hint(
+                v.span(),
+                format!("currency \"{s}\" is not an ISO 4217 code"),
+                "use a three-letter code such as \"GBP\", \"EUR\" or \"USD\"",
+            );
+            None
+        }
+    }
+
+    fn location(&mut self, v: &Value) -> Option<Location> {
+        let t = self.table(v, "location")?;
+        self.check_keys(t, LOCATION_KEYS, "location");
+        let coord = |p: &mut Self, key: &str, limit: f64| -> Option<f64> {
+            match t.get(key) {
+                Some(x) => {
+                    let n = p.number(x, key)?;
+                    if n.abs() > limit {
+                        p.error(
+                            x.span(),
+                            format!("{key} must be between -{limit} and {limit}"),
+                        );
+                        return None;
+                    }
+                    Some(n)
+                }
+                None => {
+                    p.error(v.span(), format!("location needs {key}"));
+                    None
+                }
+            }
+        };
+        let latitude = coord(self, "latitude", 90.0);
+        let longitude = coord(self, "longitude", 180.0);
+        let name = match t.get("name") {
+            Some(n) => Some(self.string(n, "location name")?),
+            None => None,
+        };
+        Some(Location {
+            latitude: latitude?,
+            longitude: longitude?,
+            name,
+        })
+    }
+
+    pub(super) fn weather(&mut self, v: &Value) -> Option<WeatherConfig> {
+        let t = self.table(v, "[weather]")?;
+        self.check_keys(t, WEATHER_KEYS, "[weather]");
+        let provider = match t.get("provider") {
+            Some(p) => {
+                let s = self.string(p, "provider")?;
+                if s != "open-meteo" {
+                    self.error_hint(
+                        p.span(),
+                        format!("unknown weather provider '{s}'"),
+                        "the supported provider is \"open-meteo\" (no API key needed)",
+                    );
+                    return None;
+                }
+                s
+            }
+            None => "open-meteo".to_string(),
+        };
+        let url = match t.get("url") {
+            Some(u) => self.nonempty_string(u, "url")?,
+            None => open_meteo::DEFAULT_URL.to_string(),
+        };
+        Some(WeatherConfig { provider, url })
+    }
+}
