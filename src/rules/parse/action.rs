@@ -18,19 +18,50 @@ const SWAP_KEYS: &[&str] = &[
 ];
 const NOTIFY_ACTION_KEYS: &[&str] = &["channels", "limit"];
 
+/// The keys of a rule that name its action. A closed set, so a new action is
+/// a compile error until it is parsed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum ActionKey {
+    Add,
+    Remove,
+    Swap,
+    Notify,
+}
+
+impl ActionKey {
+    /// In the order messages list them.
+    pub(super) const ALL: [ActionKey; 4] = [
+        ActionKey::Add,
+        ActionKey::Remove,
+        ActionKey::Swap,
+        ActionKey::Notify,
+    ];
+
+    /// The key as the rules file spells it.
+    pub(super) fn key(self) -> &'static str {
+        match self {
+            ActionKey::Add => "add",
+            ActionKey::Remove => "remove",
+            ActionKey::Swap => "swap",
+            ActionKey::Notify => "notify",
+        }
+    }
+}
+
 impl Parser<'_> {
+    /// The action under `key`: each key has its own table (or `notify = true`).
     pub(super) fn action(
         &mut self,
-        kind: &str,
+        key: ActionKey,
         v: &Value,
         ctx: &RuleCtx,
         selector: Option<&Selector>,
     ) -> Option<Action> {
-        match kind {
-            "add" => self.add(v, ctx),
-            "remove" => self.remove(v, ctx),
-            "swap" => self.swap(v, selector),
-            _ => self.notify_action(v, ctx),
+        match key {
+            ActionKey::Add => self.add(v, ctx),
+            ActionKey::Remove => self.remove(v, ctx),
+            ActionKey::Swap => self.swap(v, selector),
+            ActionKey::Notify => self.notify_action(v, ctx),
         }
     }
 

@@ -3,6 +3,7 @@
 
 use toml::de::DeTable;
 
+use super::action::ActionKey;
 use super::selector::in_basket_unless_written;
 use super::{Parser, RuleCtx, Value};
 use crate::rules::diagnostic::Diagnostic;
@@ -20,7 +21,6 @@ const RULE_KEYS: &[&str] = &[
     "cooldown",
     "first_run",
 ];
-const ACTIONS: &[&str] = &["add", "remove", "swap", "notify"];
 
 impl Parser<'_> {
     pub(super) fn rule(&mut self, v: &Value, ctx: &RuleCtx) -> Option<Rule> {
@@ -115,9 +115,9 @@ impl Parser<'_> {
         ctx: &RuleCtx,
         selector: Option<&Selector>,
     ) -> Option<Action> {
-        let actions: Vec<(&str, &Value)> = ACTIONS
-            .iter()
-            .filter_map(|a| t.get(*a).map(|v| (*a, v)))
+        let actions: Vec<(ActionKey, &Value)> = ActionKey::ALL
+            .into_iter()
+            .filter_map(|a| t.get(a.key()).map(|v| (a, v)))
             .collect();
         match actions.as_slice() {
             [] => {
@@ -128,9 +128,9 @@ impl Parser<'_> {
                 );
                 None
             }
-            [(kind, av)] => self.action(kind, av, ctx, selector),
+            [(key, av)] => self.action(*key, av, ctx, selector),
             [_, (second, av), ..] => {
-                let names: Vec<&str> = actions.iter().map(|(k, _)| *k).collect();
+                let names: Vec<&str> = actions.iter().map(|(k, _)| k.key()).collect();
                 self.error_hint(
                     av.span(),
                     format!(
@@ -138,7 +138,10 @@ impl Parser<'_> {
                         names.len(),
                         names.join(", ")
                     ),
-                    format!("split it into one rule per action, or remove '{second}'"),
+                    format!(
+                        "split it into one rule per action, or remove '{}'",
+                        second.key()
+                    ),
                 );
                 None
             }
@@ -255,5 +258,18 @@ fn written<T>(part: Option<Option<T>>) -> Option<Option<T>> {
     match part {
         Some(None) => None,
         part => Some(part.flatten()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{ActionKey, RULE_KEYS};
+
+    /// An action key missing from RULE_KEYS would be "unknown" before it is read.
+    #[test]
+    fn every_action_key_is_a_rule_key() {
+        for key in ActionKey::ALL {
+            assert!(RULE_KEYS.contains(&key.key()), "{}", key.key());
+        }
     }
 }
