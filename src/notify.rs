@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::{Notification, Proposal};
 use crate::report::{price_of, NotificationView, ProposalView};
-use crate::rules::{EmailConfig, NotifyConfig, WebhookConfig};
+use crate::rules::{EmailConfig, NotifyConfig, SmtpTls, WebhookConfig, WebhookFormat};
 
 const SEND_TIMEOUT: Duration = Duration::from_secs(20);
 
@@ -262,9 +262,9 @@ fn smtp_endpoint(cfg: &EmailConfig) -> Result<(String, u16, &'static str), Notif
         }
         None => (cfg.smtp.clone(), None),
     };
-    let mode = match (cfg.tls.as_deref(), port) {
-        (Some("none"), _) => "none",
-        (Some("tls"), _) | (None, Some(465)) => "tls",
+    let mode = match (cfg.tls, port) {
+        (Some(SmtpTls::Plain), _) => "none",
+        (Some(SmtpTls::Tls), _) | (None, Some(465)) => "tls",
         _ => "starttls",
     };
     let port = port.unwrap_or(match mode {
@@ -338,7 +338,7 @@ fn send_webhook(cfg: &WebhookConfig, msg: &Message) -> Result<String, NotifyErro
         .user_agent(concat!("basket/", env!("CARGO_PKG_VERSION")))
         .build()
         .map_err(|e| NotifyError::Send(format!("cannot set up HTTP: {e}")))?;
-    let ntfy = cfg.format.as_deref() == Some("ntfy");
+    let ntfy = cfg.format == WebhookFormat::Ntfy;
     let mut req = if ntfy {
         // ntfy takes the message as the body and the title as a header.
         client
@@ -439,7 +439,7 @@ mod tests {
             username: None,
             password_env: None,
             password_command: None,
-            tls: tls.map(Into::into),
+            tls: tls.map(|t| SmtpTls::parse(t).expect("a tls mode")),
         }
     }
 

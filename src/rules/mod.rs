@@ -88,16 +88,56 @@ pub struct NotifyConfig {
 }
 
 impl NotifyConfig {
-    /// Names of the configured channels, for `notify = true`.
+    /// Whether the rules file has a `[notify.*]` table for `channel`.
+    pub fn has(&self, channel: Channel) -> bool {
+        match channel {
+            Channel::Email => self.email.is_some(),
+            Channel::Webhook => self.webhook.is_some(),
+        }
+    }
+
+    /// The configured channels, for `notify = true`.
+    pub fn configured(&self) -> Vec<Channel> {
+        Channel::ALL.into_iter().filter(|c| self.has(*c)).collect()
+    }
+
+    /// Names of the configured channels, for `notify = true`, spelt as the
+    /// outbox stores them.
     pub fn channels(&self) -> Vec<String> {
-        let mut out = Vec::new();
-        if self.email.is_some() {
-            out.push("email".to_string());
+        self.configured()
+            .into_iter()
+            .map(|c| c.as_str().to_string())
+            .collect()
+    }
+}
+
+/// Where a notification can go: one `[notify.*]` table each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Channel {
+    Email,
+    Webhook,
+}
+
+impl Channel {
+    /// In the order `channels()` lists them.
+    pub const ALL: [Channel; 2] = [Channel::Email, Channel::Webhook];
+
+    /// As the rules file spells it, and the outbox stores it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Email => "email",
+            Channel::Webhook => "webhook",
         }
-        if self.webhook.is_some() {
-            out.push("webhook".to_string());
-        }
-        out
+    }
+
+    pub fn parse(s: &str) -> Option<Channel> {
+        Channel::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+}
+
+impl fmt::Display for Channel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -109,15 +149,70 @@ pub struct EmailConfig {
     pub username: Option<String>,
     pub password_env: Option<String>,
     pub password_command: Option<String>,
-    pub tls: Option<String>,
+    /// Unset: implicit TLS on port 465, STARTTLS otherwise.
+    pub tls: Option<SmtpTls>,
+}
+
+/// `[notify.email] tls`: how the SMTP connection is secured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmtpTls {
+    /// `"starttls"`: upgrade a plain connection (port 587).
+    StartTls,
+    /// `"tls"`: TLS from the first byte (port 465).
+    Tls,
+    /// `"none"`: plain text, for a relay on this machine only.
+    Plain,
+}
+
+impl SmtpTls {
+    pub const ALL: [SmtpTls; 3] = [SmtpTls::StartTls, SmtpTls::Tls, SmtpTls::Plain];
+
+    /// As the rules file spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SmtpTls::StartTls => "starttls",
+            SmtpTls::Tls => "tls",
+            SmtpTls::Plain => "none",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<SmtpTls> {
+        SmtpTls::ALL.into_iter().find(|t| t.as_str() == s)
+    }
 }
 
 #[derive(Debug, Clone)]
 pub struct WebhookConfig {
     pub url: String,
-    pub format: Option<String>,
+    pub format: WebhookFormat,
     /// Header name -> environment variable holding its value.
     pub headers_env: Vec<(String, String)>,
+}
+
+/// `[notify.webhook] format`: what the POST carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum WebhookFormat {
+    /// `"json"` (the default): the digest as a JSON body.
+    #[default]
+    Json,
+    /// `"ntfy"`: the text as the body, the subject in a `Title` header.
+    Ntfy,
+}
+
+impl WebhookFormat {
+    pub const ALL: [WebhookFormat; 2] = [WebhookFormat::Json, WebhookFormat::Ntfy];
+
+    /// As the rules file spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WebhookFormat::Json => "json",
+            WebhookFormat::Ntfy => "ntfy",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<WebhookFormat> {
+        WebhookFormat::ALL.into_iter().find(|f| f.as_str() == s)
+    }
 }
 
 #[derive(Debug, Clone)]

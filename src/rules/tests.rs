@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use super::{parse_str, Diagnostic, RulesError};
+use super::{parse_str, Channel, Diagnostic, RulesError, SmtpTls, WebhookFormat};
 
 /// A feed and a settings block most tests build on, so only the rule under test
 /// can be wrong. Lines 1-6.
@@ -366,6 +366,78 @@ fn notify_on_an_unknown_channel_is_refused() {
         "[[rule]]\nname = \"Deals\"\nmatch = { on_sale = true }\nnotify = { channels = [\"sms\"] }\n",
     ));
     assert_eq!(d.message, "unknown channel 'sms'");
+}
+
+/// `[notify.email]` for the notify tests; `tls` is the one line that varies (line 5).
+fn email_with_tls(tls: &str) -> String {
+    format!(
+        "[notify.email]\nsmtp = \"smtp.example.com\"\nfrom = \"b@example.com\"\nto = [\"me@example.com\"]\n{tls}\n\
+         [[rule]]\nname = \"Deals\"\nmatch = {{ on_sale = true }}\nnotify = {{ channels = [\"email\"] }}\n"
+    )
+}
+
+#[test]
+fn every_tls_mode_is_read_and_an_unknown_one_is_refused_where_written() {
+    for (written, mode) in [
+        ("starttls", SmtpTls::StartTls),
+        ("tls", SmtpTls::Tls),
+        ("none", SmtpTls::Plain),
+    ] {
+        let set = parse_str(
+            Path::new("rules.toml"),
+            &email_with_tls(&format!("tls = \"{written}\"")),
+        )
+        .unwrap_or_else(|e| panic!("{written}: {e}"));
+        assert_eq!(set.notify.email.and_then(|e| e.tls), Some(mode));
+    }
+    // The only problem: the channel still counts as configured for the rule.
+    let d = problem(&email_with_tls("tls = \"ssl\""));
+    at(&d, 5, 7, "\"ssl\"");
+    assert_eq!(d.message, "unknown tls mode 'ssl'");
+    assert!(hint(&d).contains("\"starttls\" (port 587)"), "{d:#?}");
+}
+
+#[test]
+fn a_webhook_format_is_json_ntfy_or_a_located_mistake() {
+    let webhook = |format: &str| {
+        format!(
+            "[notify.webhook]\nurl = \"http://127.0.0.1:9/hook\"\n{format}\n\
+             [[rule]]\nname = \"Deals\"\nmatch = {{ on_sale = true }}\nnotify = {{ channels = [\"webhook\"] }}\n"
+        )
+    };
+    for (written, format) in [
+        ("", WebhookFormat::Json),
+        ("format = \"json\"", WebhookFormat::Json),
+        ("format = \"ntfy\"", WebhookFormat::Ntfy),
+    ] {
+        let set = parse_str(Path::new("rules.toml"), &webhook(written))
+            .unwrap_or_else(|e| panic!("{written}: {e}"));
+        assert_eq!(set.notify.webhook.map(|w| w.format), Some(format));
+    }
+    let d = problem(&webhook("format = \"nfty\""));
+    at(&d, 3, 10, "\"nfty\"");
+    assert_eq!(d.message, "unknown webhook format 'nfty'");
+    assert_eq!(hint(&d), "did you mean 'ntfy'?");
+    let d = problem(&webhook("format = \"xml\""));
+    assert_eq!(d.message, "unknown webhook format 'xml'");
+    assert_eq!(hint(&d), "format is \"json\" (the default) or \"ntfy\"");
+}
+
+#[test]
+fn configured_channels_keep_the_names_the_outbox_stores() {
+    let set = parse_str(
+        Path::new("rules.toml"),
+        &format!(
+            "{}[notify.webhook]\nurl = \"http://127.0.0.1:9/hook\"\n",
+            email_with_tls("")
+        ),
+    )
+    .expect("valid");
+    assert_eq!(set.notify.configured(), [Channel::Email, Channel::Webhook]);
+    assert_eq!(set.notify.channels(), ["email", "webhook"]);
+    for c in Channel::ALL {
+        assert_eq!(Channel::parse(c.as_str()), Some(c));
+    }
 }
 
 #[test]

@@ -4,7 +4,7 @@ use toml::de::DeValue;
 
 use super::selector::in_basket_unless_written;
 use super::{closest, Parser, RuleCtx, Value};
-use crate::rules::{Action, Prefer, Quantity, Scope, Selector};
+use crate::rules::{Action, Channel, Prefer, Quantity, Scope, Selector};
 use crate::text;
 
 const ADD_KEYS: &[&str] = &["product", "quantity", "limit", "prefer"];
@@ -225,32 +225,7 @@ impl Parser<'_> {
         let t = self.table(v, "notify")?;
         self.check_keys(t, NOTIFY_ACTION_KEYS, "notify");
         let channels = match t.get("channels") {
-            Some(c) => {
-                let list = self.string_list(c, "channels")?;
-                for ch in &list {
-                    if ch != "email" && ch != "webhook" {
-                        self.error_hint(
-                            c.span(),
-                            format!("unknown channel '{ch}'"),
-                            "channels are \"email\" and \"webhook\"",
-                        );
-                        return None;
-                    }
-                    let configured = match ch.as_str() {
-                        "email" => ctx.notify.email.is_some(),
-                        _ => ctx.notify.webhook.is_some(),
-                    };
-                    if !configured {
-                        self.error_hint(
-                            c.span(),
-                            format!("channel '{ch}' is not configured"),
-                            format!("add a [notify.{ch}] table, or drop '{ch}' from channels"),
-                        );
-                        return None;
-                    }
-                }
-                list
-            }
+            Some(c) => self.channels(c, ctx)?,
             None => Vec::new(),
         };
         let limit = match t.get("limit") {
@@ -258,6 +233,31 @@ impl Parser<'_> {
             None => 10,
         };
         Some(Action::Notify { channels, limit })
+    }
+
+    /// `channels = ["email", "webhook"]`: each known and configured. Kept as
+    /// the names the outbox stores.
+    fn channels(&mut self, c: &Value, ctx: &RuleCtx) -> Option<Vec<String>> {
+        let list = self.string_list(c, "channels")?;
+        for name in &list {
+            let Some(channel) = Channel::parse(name) else {
+                self.error_hint(
+                    c.span(),
+                    format!("unknown channel '{name}'"),
+                    "channels are \"email\" and \"webhook\"",
+                );
+                return None;
+            };
+            if !ctx.notify.has(channel) {
+                self.error_hint(
+                    c.span(),
+                    format!("channel '{channel}' is not configured"),
+                    format!("add a [notify.{channel}] table, or drop '{channel}' from channels"),
+                );
+                return None;
+            }
+        }
+        Some(list)
     }
 
     /// `3`, or `"up to 3"` (restock: the difference from what the basket holds).

@@ -1,7 +1,7 @@
 //! `[notify.email]` and `[notify.webhook]`: the channels `notify` rules send to.
 
-use super::{Parser, Value};
-use crate::rules::{EmailConfig, NotifyConfig, WebhookConfig};
+use super::{closest, Parser, Value};
+use crate::rules::{EmailConfig, NotifyConfig, SmtpTls, WebhookConfig, WebhookFormat};
 
 const NOTIFY_KEYS: &[&str] = &["email", "webhook"];
 const EMAIL_KEYS: &[&str] = &[
@@ -54,16 +54,7 @@ impl Parser<'_> {
         let username = optional(self, "username");
         let password_env = optional(self, "password_env");
         let password_command = optional(self, "password_command");
-        let tls = optional(self, "tls");
-        if let (Some(tv), Some(tls)) = (t.get("tls"), &tls) {
-            if !["starttls", "tls", "none"].contains(&tls.as_str()) {
-                self.error_hint(
-                    tv.span(),
-                    format!("unknown tls mode '{tls}'"),
-                    "use \"starttls\" (port 587), \"tls\" (port 465) or \"none\" (local relay only)",
-                );
-            }
-        }
+        let tls = t.get("tls").and_then(|x| self.smtp_tls(x));
         Some(EmailConfig {
             smtp: smtp?,
             from: from?,
@@ -85,7 +76,12 @@ impl Parser<'_> {
                 None
             }
         };
-        let format = t.get("format").and_then(|f| self.string(f, "format"));
+        // A bad format is reported; the channel still counts as configured, so
+        // rules naming it are not reported as well.
+        let format = match t.get("format") {
+            Some(f) => self.webhook_format(f).unwrap_or_default(),
+            None => WebhookFormat::Json,
+        };
         let mut headers_env = Vec::new();
         if let Some(h) = t.get("headers") {
             if let Some(ht) = self.table(h, "headers") {
@@ -101,5 +97,35 @@ impl Parser<'_> {
             format,
             headers_env,
         })
+    }
+
+    /// `tls = "starttls"`, `"tls"` or `"none"`.
+    fn smtp_tls(&mut self, x: &Value) -> Option<SmtpTls> {
+        let s = self.string(x, "tls")?;
+        let tls = SmtpTls::parse(&s);
+        if tls.is_none() {
+            self.error_hint(
+                x.span(),
+                format!("unknown tls mode '{s}'"),
+                "use \"starttls\" (port 587), \"tls\" (port 465) or \"none\" (local relay only)",
+            );
+        }
+        tls
+    }
+
+    /// `format = "json"` (the default) or `"ntfy"`. Anything else used to be sent
+    /// as JSON without a word; a misspelt "ntfy" is now pointed out.
+    fn webhook_format(&mut self, x: &Value) -> Option<WebhookFormat> {
+        let s = self.string(x, "format")?;
+        let format = WebhookFormat::parse(&s);
+        if format.is_none() {
+            let names = WebhookFormat::ALL.map(WebhookFormat::as_str);
+            let hint = match closest(&s, &names) {
+                Some(b) => format!("did you mean '{b}'?"),
+                None => "format is \"json\" (the default) or \"ntfy\"".into(),
+            };
+            self.error_hint(x.span(), format!("unknown webhook format '{s}'"), hint);
+        }
+        format
     }
 }
