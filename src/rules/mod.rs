@@ -397,6 +397,25 @@ impl<T: PartialOrd + Copy> Comparison<T> {
             && self.at_most.is_none_or(|t| v <= t)
     }
 
+    /// The comparison that holds where both hold: the higher lower bounds and
+    /// the lower upper bounds. Exact, since `holds` checks every bound.
+    pub fn intersect(&self, other: &Comparison<T>) -> Comparison<T> {
+        let Comparison {
+            above,
+            below,
+            at_least,
+            at_most,
+        } = *self;
+        let higher = |a: Option<T>, b: Option<T>| tighter(a, b, |x, y| x >= y);
+        let lower = |a: Option<T>, b: Option<T>| tighter(a, b, |x, y| x <= y);
+        Comparison {
+            above: higher(above, other.above),
+            below: lower(below, other.below),
+            at_least: higher(at_least, other.at_least),
+            at_most: lower(at_most, other.at_most),
+        }
+    }
+
     /// The parts of the comparison, in words, with the threshold: `("above", t)`.
     pub fn parts(&self) -> Vec<(&'static str, T)> {
         let mut out = Vec::new();
@@ -426,6 +445,14 @@ impl<T: PartialOrd + Copy> Comparison<T> {
             };
             !ok
         })
+    }
+}
+
+/// The bound of the two that `keep_first` prefers, or the one that is set.
+fn tighter<T: Copy>(a: Option<T>, b: Option<T>, keep_first: impl Fn(T, T) -> bool) -> Option<T> {
+    match (a, b) {
+        (Some(x), Some(y)) => Some(if keep_first(x, y) { x } else { y }),
+        (x, y) => x.or(y),
     }
 }
 

@@ -25,6 +25,10 @@ mod rule;
 mod selector;
 mod settings;
 
+/// For the selector's tests: its display must spell every key the parser reads.
+#[cfg(test)]
+pub(super) use selector::SELECTOR_KEYS;
+
 type Value<'i> = Spanned<DeValue<'i>>;
 
 const TOP_KEYS: &[&str] = &["settings", "feeds", "weather", "rule", "notify"];

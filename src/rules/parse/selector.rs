@@ -9,7 +9,7 @@ use crate::model::normalize_gtin;
 use crate::rules::{PriceDrop, Scope, Selector};
 use crate::text;
 
-const SELECTOR_KEYS: &[&str] = &[
+pub(in crate::rules) const SELECTOR_KEYS: &[&str] = &[
     "in",
     "feed",
     "id",
