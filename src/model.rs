@@ -296,9 +296,55 @@ impl Forecast {
 pub struct BasketItem {
     pub product: Product,
     pub quantity: u32,
-    /// The rule that proposed it, or `"manual"`.
-    pub added_by: String,
+    pub added_by: Origin,
     pub added_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// Who put a line in the basket or made a change: a rule, or the shopper by
+/// hand. Stored and shown as the rule's name or `manual`; the rules parser
+/// refuses a rule named "manual", so the two can never be mistaken.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(into = "String", from = "String")]
+pub enum Origin {
+    Rule(String),
+    Manual,
+}
+
+impl Origin {
+    /// How a hand change is written in the store, the history and JSON.
+    pub const MANUAL: &'static str = "manual";
+
+    pub fn as_str(&self) -> &str {
+        match self {
+            Origin::Rule(name) => name,
+            Origin::Manual => Origin::MANUAL,
+        }
+    }
+}
+
+impl From<String> for Origin {
+    fn from(stored: String) -> Origin {
+        if stored == Origin::MANUAL {
+            Origin::Manual
+        } else {
+            Origin::Rule(stored)
+        }
+    }
+}
+
+impl From<Origin> for String {
+    fn from(origin: Origin) -> String {
+        match origin {
+            Origin::Rule(name) => name,
+            Origin::Manual => Origin::MANUAL.to_string(),
+        }
+    }
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -369,6 +415,11 @@ pub struct Proposal {
 }
 
 impl Proposal {
+    /// The rule that made it, or the shopper by hand.
+    pub fn origin(&self) -> Origin {
+        Origin::from(self.rule.clone())
+    }
+
     /// The stable id: a hash of what the proposal changes, not of when or why.
     pub fn stable_id(
         rule: &str,

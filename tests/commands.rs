@@ -275,6 +275,50 @@ fn list_shows_items_and_a_total_per_currency_in_table_json_and_csv() {
     );
 }
 
+/// Issue 13, bug 4: a second hand add of a product already in the basket
+/// used to print "added 3 × ..." and leave the line at 1.
+#[test]
+fn a_manual_add_of_a_product_already_in_the_basket_raises_its_quantity() {
+    let (env, _server) = grocer();
+    env.run(&["add", "grocer/GR-1001"]).assert_ok();
+    let again = env.run(&["add", "grocer/GR-1001", "-n", "3"]);
+    again.assert_ok();
+    assert_eq!(
+        again.stdout.trim(),
+        "added 3 × Divine Dark Chocolate 70% 90g (2.10 GBP); 4 in the basket now"
+    );
+    let items = list_json(&env)["items"].clone();
+    assert_eq!(
+        items.as_array().map(Vec::len),
+        Some(1),
+        "one line:\n{items}"
+    );
+    assert_eq!(items[0]["quantity"], 4);
+    // Both adds are in the history, as the shopper made them.
+    let history = env.run(&["history", "--format", "json"]).assert_ok().json();
+    let adds = history["decisions"]
+        .as_array()
+        .or_else(|| history.as_array())
+        .map_or(0, |d| d.iter().filter(|r| r["rule"] == "manual").count());
+    assert_eq!(adds, 2, "{history}");
+}
+
+#[test]
+fn a_rule_named_manual_is_refused_with_its_line() {
+    let (env, server) = grocer();
+    let mut rules = server.expand(GROCER_ONLY);
+    rules.push_str("\n[[rule]]\nname = \"manual\"\nmatch = { name = \"tea\" }\nadd = {}\n");
+    env.write_rules(&rules);
+    let out = env.run(&["rules", "check"]);
+    out.assert_code(2);
+    assert!(
+        out.stderr.contains("rules.toml:10:8")
+            && out.stderr.contains("reserved for changes made by hand"),
+        "{}",
+        out.streams()
+    );
+}
+
 #[test]
 fn add_finds_a_product_by_barcode_and_by_name_words() {
     let (env, _server) = grocer();

@@ -145,7 +145,7 @@ fn arb_world() -> impl Strategy<Value = (Vec<Product>, Vec<BasketItem>)> {
                 .map(|(product, quantity)| BasketItem {
                     product,
                     quantity,
-                    added_by: "manual".into(),
+                    added_by: basket::model::Origin::Manual,
                     added_at: now() - chrono::Duration::days(3),
                 })
                 .collect();

@@ -821,7 +821,7 @@ impl Setup {
             .map(|product| basket::model::BasketItem {
                 product,
                 quantity: 1,
-                added_by: "manual".to_string(),
+                added_by: basket::model::Origin::Manual,
                 added_at: now,
             })
             .collect();

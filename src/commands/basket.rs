@@ -4,11 +4,9 @@
 use crate::check;
 use crate::context::Context;
 use crate::error::{CmdResult, Failure};
-use crate::model::{normalize_gtin, ActionKind, Product, Proposal, ProposalStatus};
+use crate::model::{normalize_gtin, ActionKind, Origin, Product, Proposal, ProposalStatus};
 use crate::store::Store;
 use crate::{text, ui};
-
-pub const MANUAL: &str = "manual";
 
 pub fn add(ctx: &Context, query: &str, quantity: u32, offline: bool) -> CmdResult {
     let ruleset = ctx.load_rules()?;
@@ -73,8 +71,21 @@ pub fn add(ctx: &Context, query: &str, quantity: u32, offline: bool) -> CmdResul
     let proposal = manual(ActionKind::Add, product, quantity);
     store.apply_decision(&proposal, true, ctx.now)?;
     if !ctx.quiet {
+        // A product already in the basket gets the quantity added: say what
+        // the line holds now, so the shopper is not left guessing.
+        let key = proposal.product.key();
+        let now_held = store
+            .basket()?
+            .iter()
+            .find(|i| i.product.key() == key)
+            .map_or(quantity, |i| i.quantity);
+        let total = if now_held > quantity {
+            format!("; {now_held} in the basket now")
+        } else {
+            String::new()
+        };
         println!(
-            "added {} × {} ({})",
+            "added {} × {} ({}){total}",
             quantity,
             proposal.product.name,
             proposal.product.price_text()
@@ -146,8 +157,8 @@ pub fn clear(ctx: &Context, yes: bool) -> CmdResult {
 
 fn manual(action: ActionKind, product: Product, quantity: u32) -> Proposal {
     Proposal {
-        id: Proposal::stable_id(MANUAL, action, &product.key(), None),
-        rule: MANUAL.to_string(),
+        id: Proposal::stable_id(Origin::MANUAL, action, &product.key(), None),
+        rule: Origin::MANUAL.to_string(),
         action,
         product,
         quantity,

@@ -11,7 +11,7 @@ use crate::context::Context;
 use crate::engine;
 use crate::error::{CmdResult, Failure};
 use crate::feeds::{self, demo, open_meteo};
-use crate::model::{BasketItem, Product};
+use crate::model::{BasketItem, Origin, Product};
 use crate::rules::{self, RuleSet};
 use crate::store::Store;
 
@@ -52,7 +52,7 @@ pub fn run(ctx: &Context, args: &DemoArgs) -> CmdResult {
     }
     for id in ["G-3001", "G-4001", "G-6001"] {
         let product = find(&products, id)?;
-        store.add_item(product, 1, "manual", ctx.now)?;
+        store.add_item(product, 1, &Origin::Manual, ctx.now)?;
     }
     // The facts (palm oil, allergens) come from Open Food Facts answers, asked
     // for the same GTINs as `check` asks, and merged the same way when the rules

@@ -39,7 +39,7 @@ impl<'a> From<&'a BasketItem> for ItemView<'a> {
             price: i.product.price.map(money),
             currency: i.product.currency.as_deref(),
             quantity: i.quantity,
-            added_by: &i.added_by,
+            added_by: i.added_by.as_str(),
             added_at: i
                 .added_at
                 .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),

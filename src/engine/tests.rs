@@ -11,7 +11,9 @@ use rust_decimal::Decimal;
 
 use super::matching::keep_best;
 use super::*;
-use crate::model::{ActionKind, Availability, BasketItem, Product, Proposal, ProposalStatus};
+use crate::model::{
+    ActionKind, Availability, BasketItem, Origin, Product, Proposal, ProposalStatus,
+};
 use crate::rules::{parse_str, RuleSet};
 
 fn now() -> DateTime<Utc> {
@@ -58,7 +60,7 @@ fn item(p: &Product, quantity: u32) -> BasketItem {
     BasketItem {
         product: p.clone(),
         quantity,
-        added_by: "manual".into(),
+        added_by: Origin::Manual,
         added_at: now() - Duration::days(30),
     }
 }

@@ -12,7 +12,7 @@ use rust_decimal::Decimal;
 use super::encode::{parse_ts, to_json, ts};
 use super::error::{corrupt, At};
 use super::{Store, StoreError};
-use crate::model::{BasketItem, Product, ProductKey};
+use crate::model::{BasketItem, Origin, Product, ProductKey};
 use crate::text;
 
 impl Store {
@@ -28,10 +28,17 @@ impl Store {
         &mut self,
         product: &Product,
         quantity: u32,
-        added_by: &str,
+        added_by: &Origin,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        add_in(&self.conn, &self.path, product, quantity, added_by, now)
+        add_in(
+            &self.conn,
+            &self.path,
+            product,
+            quantity,
+            added_by.as_str(),
+            now,
+        )
     }
 
     /// Removes the item with this key, returning it if it was there.
@@ -185,7 +192,7 @@ fn items_where<P: rusqlite::Params>(
         out.push(BasketItem {
             product,
             quantity,
-            added_by,
+            added_by: Origin::from(added_by),
             added_at: parse_ts(path, &added_at)?,
         });
     }

@@ -15,7 +15,7 @@ use super::basket::{add_in, delete_item, item_by_key};
 use super::encode::{parse_decimal, parse_ts, ts};
 use super::error::{corrupt, At};
 use super::{Store, StoreError};
-use crate::model::{ActionKind, Proposal};
+use crate::model::{ActionKind, Origin, Proposal};
 use crate::text;
 
 /// What `apply_decision` did.
@@ -216,8 +216,10 @@ fn apply_change(
         ActionKind::Add => {
             // The same rule's product already there means this approval was applied
             // before (a retry); a manual line or another rule's gets the quantity added.
+            // A hand add is never a retry: each `basket add` asks for more.
+            let origin = proposal.origin();
             if let Some(item) = item_by_key(conn, path, &key)? {
-                if item.added_by == proposal.rule {
+                if origin != Origin::Manual && item.added_by == origin {
                     return Ok(Applied::AlreadyApplied);
                 }
             }

@@ -1,6 +1,7 @@
 //! The store's unit tests: each aggregate round-trips, decisions are atomic, and
 //! files this build must refuse are left untouched.
 
+use crate::model::Origin;
 use std::collections::BTreeSet;
 use std::str::FromStr;
 
@@ -87,7 +88,7 @@ fn a_product_round_trips_with_its_three_valued_facts() {
         traces: Some(BTreeSet::new()),
         labels: set(&["fairtrade"]),
     };
-    store.add_item(&full, 2, "manual", t(0)).unwrap();
+    store.add_item(&full, 2, &Origin::Manual, t(0)).unwrap();
     let basket = store.basket().unwrap();
     assert_eq!(basket.len(), 1);
     assert_eq!(basket[0].product, full);
@@ -100,7 +101,7 @@ fn a_product_round_trips_with_its_three_valued_facts() {
         "1.500"
     );
     assert_eq!(basket[0].quantity, 2);
-    assert_eq!(basket[0].added_by, "manual");
+    assert_eq!(basket[0].added_by, Origin::Manual);
     assert_eq!(basket[0].added_at, t(0));
 }
 
@@ -111,7 +112,7 @@ fn adding_the_same_product_again_merges_quantity_and_refreshes_it() {
         .add_item(
             &product("g", "A", "Apples", Some("1.00"), "GBP"),
             1,
-            "manual",
+            &Origin::Manual,
             t(0),
         )
         .unwrap();
@@ -119,7 +120,7 @@ fn adding_the_same_product_again_merges_quantity_and_refreshes_it() {
         .add_item(
             &product("g", "B", "Bread", Some("2.00"), "GBP"),
             1,
-            "manual",
+            &Origin::Manual,
             t(1),
         )
         .unwrap();
@@ -127,7 +128,7 @@ fn adding_the_same_product_again_merges_quantity_and_refreshes_it() {
         .add_item(
             &product("g", "A", "Apples", Some("0.90"), "GBP"),
             3,
-            "Fruit",
+            &Origin::Rule("Fruit".into()),
             t(2),
         )
         .unwrap();
@@ -137,7 +138,7 @@ fn adding_the_same_product_again_merges_quantity_and_refreshes_it() {
     assert_eq!(basket[0].product.id, "A");
     assert_eq!(basket[0].quantity, 4);
     assert_eq!(basket[0].product.price, Some(dec("0.90")));
-    assert_eq!(basket[0].added_by, "manual");
+    assert_eq!(basket[0].added_by, Origin::Manual);
     assert_eq!(basket[0].added_at, t(0));
     assert_eq!(basket[1].product.id, "B");
 }
@@ -149,7 +150,7 @@ fn remove_find_and_clear() {
         .add_item(
             &product("g", "A1", "Dark Chocolate", None, ""),
             1,
-            "manual",
+            &Origin::Manual,
             t(0),
         )
         .unwrap();
@@ -157,7 +158,7 @@ fn remove_find_and_clear() {
         .add_item(
             &product("h", "A1", "Milk chocolate", None, ""),
             1,
-            "manual",
+            &Origin::Manual,
             t(1),
         )
         .unwrap();
@@ -165,7 +166,7 @@ fn remove_find_and_clear() {
         .add_item(
             &product("g", "C", "Crème fraîche", None, ""),
             1,
-            "manual",
+            &Origin::Manual,
             t(2),
         )
         .unwrap();
@@ -204,7 +205,7 @@ fn totals_are_exact_and_per_currency() {
         .add_item(
             &product("g", "A", "A", Some("1.10"), "GBP"),
             2,
-            "manual",
+            &Origin::Manual,
             t(0),
         )
         .unwrap();
@@ -212,7 +213,7 @@ fn totals_are_exact_and_per_currency() {
         .add_item(
             &product("g", "B", "B", Some("3.30"), "GBP"),
             1,
-            "manual",
+            &Origin::Manual,
             t(1),
         )
         .unwrap();
@@ -220,12 +221,17 @@ fn totals_are_exact_and_per_currency() {
         .add_item(
             &product("e", "C", "C", Some("0.10"), "EUR"),
             3,
-            "manual",
+            &Origin::Manual,
             t(2),
         )
         .unwrap();
     store
-        .add_item(&product("g", "D", "No price", None, ""), 5, "manual", t(3))
+        .add_item(
+            &product("g", "D", "No price", None, ""),
+            5,
+            &Origin::Manual,
+            t(3),
+        )
         .unwrap();
     let totals = store.totals().unwrap();
     assert_eq!(totals.len(), 2);
@@ -299,10 +305,10 @@ fn approved_add_remove_and_swap_change_the_basket_and_the_history() {
     assert!(!store.is_pending(&add.id).unwrap());
     let basket = store.basket().unwrap();
     assert_eq!(basket.len(), 1);
-    assert_eq!(basket[0].added_by, "Sunscreen");
+    assert_eq!(basket[0].added_by, Origin::Rule("Sunscreen".into()));
     assert_eq!(basket[0].added_at, t(1));
 
-    store.add_item(&spread, 2, "manual", t(2)).unwrap();
+    store.add_item(&spread, 2, &Origin::Manual, t(2)).unwrap();
     let mut swap = proposal(
         "No palm oil",
         ActionKind::Swap,
@@ -363,7 +369,7 @@ fn approved_add_remove_and_swap_change_the_basket_and_the_history() {
 fn a_decision_that_fails_half_way_changes_nothing() {
     let (_dir, mut store) = open_temp();
     let old = product("g", "OLD", "Old spread", None, "");
-    store.add_item(&old, 1, "manual", t(0)).unwrap();
+    store.add_item(&old, 1, &Origin::Manual, t(0)).unwrap();
     // Quantity 0 makes the insert of the alternative fail after the delete of
     // the replaced item: the transaction must undo the delete.
     let mut swap = proposal(
@@ -461,7 +467,7 @@ fn approving_the_same_add_twice_adds_it_once() {
 fn an_approved_add_of_a_manual_item_adds_to_its_quantity() {
     let (_dir, mut store) = open_temp();
     let sun = product("g", "SUN", "Sun cream", None, "");
-    store.add_item(&sun, 1, "manual", t(0)).unwrap();
+    store.add_item(&sun, 1, &Origin::Manual, t(0)).unwrap();
     let add = proposal("Sunscreen", ActionKind::Add, sun, None);
     assert_eq!(
         store.apply_decision(&add, true, t(1)).unwrap(),
@@ -510,7 +516,7 @@ fn data_survives_reopening_and_the_file_is_in_wal_mode() {
             .add_item(
                 &product("g", "A", "Apples", Some("1.00"), "GBP"),
                 2,
-                "manual",
+                &Origin::Manual,
                 t(0),
             )
             .unwrap();
@@ -641,7 +647,7 @@ fn a_newer_schema_in_a_wal_file_is_refused_and_left_untouched() {
     {
         let mut store = Store::open(dir.path()).unwrap();
         store
-            .add_item(&product("g", "A", "A", None, ""), 1, "manual", t(0))
+            .add_item(&product("g", "A", "A", None, ""), 1, &Origin::Manual, t(0))
             .unwrap();
     }
     Connection::open(&path)
@@ -659,7 +665,7 @@ fn a_newer_schema_in_a_wal_file_is_refused_and_left_untouched() {
 fn adding_zero_of_something_is_an_error_and_changes_nothing() {
     let (_dir, mut store) = open_temp();
     let err = store
-        .add_item(&product("g", "A", "A", None, ""), 0, "manual", t(0))
+        .add_item(&product("g", "A", "A", None, ""), 0, &Origin::Manual, t(0))
         .unwrap_err();
     assert!(matches!(err, StoreError::Sqlite { .. }), "{err:?}");
     assert!(store.basket().unwrap().is_empty());
@@ -739,7 +745,7 @@ fn an_in_memory_store_works() {
         .add_item(
             &product("g", "A", "A", Some("1.00"), "GBP"),
             1,
-            "manual",
+            &Origin::Manual,
             t(0),
         )
         .unwrap();

@@ -6,6 +6,7 @@ use toml::de::DeTable;
 use super::action::ActionKey;
 use super::selector::in_basket_unless_written;
 use super::{Parser, RuleCtx, Value};
+use crate::model::Origin;
 use crate::rules::diagnostic::Diagnostic;
 use crate::rules::{Action, Rule, Scope, Selector};
 
@@ -28,7 +29,7 @@ impl Parser<'_> {
         self.check_keys(t, RULE_KEYS, "a rule");
         let line = Diagnostic::new(self.src, v.span(), String::new(), None).line;
         let name = match t.get("name") {
-            Some(n) => self.nonempty_string(n, "name"),
+            Some(n) => self.rule_name(n),
             None => {
                 self.error_hint(
                     v.span(),
@@ -258,6 +259,24 @@ fn written<T>(part: Option<Option<T>>) -> Option<Option<T>> {
     match part {
         Some(None) => None,
         part => Some(part.flatten()),
+    }
+}
+
+impl Parser<'_> {
+    /// A rule's name: not empty, and not "manual", which is how hand changes
+    /// are recorded: a rule of that name would be mistaken for the shopper in
+    /// the basket and the history.
+    fn rule_name(&mut self, v: &Value) -> Option<String> {
+        let name = self.nonempty_string(v, "name")?;
+        if name.trim() == Origin::MANUAL {
+            self.error_hint(
+                v.span(),
+                "the rule name \"manual\" is reserved for changes made by hand",
+                "choose another name for this rule",
+            );
+            return None;
+        }
+        Some(name)
     }
 }
 
