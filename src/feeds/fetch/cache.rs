@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::feeds::shown_url;
 use crate::text::{fnv1a64, fnv1a64_continue, FNV_OFFSET};
 
 /// What is known about a cached answer.
@@ -62,7 +63,7 @@ impl Cache {
     /// Keyed by the URL without credentials, which is also what the metadata
     /// keeps: a password has no business on disk, even in a private cache.
     fn paths(&self, url: &str) -> (PathBuf, PathBuf) {
-        let key = format!("{:016x}", fnv1a64(super::shown_url(url).as_bytes()));
+        let key = format!("{:016x}", fnv1a64(shown_url(url).as_bytes()));
         (
             self.dir.join(format!("{key}.body")),
             self.dir.join(format!("{key}.json")),
@@ -75,7 +76,7 @@ impl Cache {
     pub fn load(&self, url: &str) -> Option<Entry> {
         let (body_path, meta_path) = self.paths(url);
         let meta: Meta = serde_json::from_slice(&fs::read(meta_path).ok()?).ok()?;
-        if meta.url != super::shown_url(url) {
+        if meta.url != shown_url(url) {
             return None;
         }
         let body = fs::read(body_path).ok()?;
@@ -104,7 +105,7 @@ impl Cache {
     pub fn load_file(&self, url: &str) -> Option<(Meta, PathBuf)> {
         let (body_path, meta_path) = self.paths(url);
         let meta: Meta = serde_json::from_slice(&fs::read(meta_path).ok()?).ok()?;
-        if meta.url != super::shown_url(url) {
+        if meta.url != shown_url(url) {
             return None;
         }
         let file = fs::File::open(&body_path).ok()?;
@@ -248,7 +249,7 @@ pub fn body_hash(body: &[u8]) -> String {
 /// whichever path (`get` or `get_file`) stored it.
 fn meta_json(meta: &Meta) -> io::Result<Vec<u8>> {
     let shown = Meta {
-        url: super::shown_url(&meta.url).into_owned(),
+        url: shown_url(&meta.url).into_owned(),
         ..meta.clone()
     };
     serde_json::to_vec_pretty(&shown).map_err(io::Error::other)

@@ -1,7 +1,7 @@
 //! The `page` feed kind: one product web page -> one [`Product`].
 //!
 //! Shops describe the product on its page for search engines, in one of three ways,
-//! tried in this order (feeds.md, kind `page`):
+//! tried in this order (docs/feeds.md, kind `page`):
 //!
 //! 1. schema.org `Product` in JSON-LD (`<script type="application/ld+json">`), also
 //!    inside `@graph` or nested in another node; `offers` as one `Offer`, a list of
@@ -28,7 +28,8 @@ use serde_json::{Map, Value};
 use crate::model::{Availability, Product};
 
 use super::price::parse_price;
-use super::{strip_bom, FeedError, FeedReport, FeedSource, FetchedFeed};
+use crate::feeds::stream::strip_bom;
+use crate::feeds::{shown_url, FeedError, FeedReport, FeedSource, FetchedFeed};
 
 /// The error for a page with no price in any of the forms we read.
 const NO_PRICE: &str =
@@ -69,16 +70,16 @@ pub fn parse(source: &FeedSource, html: &[u8]) -> Result<FetchedFeed, FeedError>
         .name
         .or_else(|| meta_content(&doc, &["og:title"]))
         .or_else(|| first_text(&doc, "title"))
-        .unwrap_or_else(|| super::shown_url(&source.url).into_owned());
+        .unwrap_or_else(|| shown_url(&source.url).into_owned());
     let mut product = Product {
         feed: source.name.clone(),
         id: identity
             .id
-            .unwrap_or_else(|| super::shown_url(&source.url).into_owned()),
+            .unwrap_or_else(|| shown_url(&source.url).into_owned()),
         gtin: identity.gtin,
         name,
         brand: identity.brand,
-        url: (!source.url.is_empty()).then(|| super::shown_url(&source.url).into_owned()),
+        url: (!source.url.is_empty()).then(|| shown_url(&source.url).into_owned()),
         price: Some(found.price),
         currency: found.currency.or_else(|| hint.map(normalise_code)),
         availability: found.availability,
@@ -468,7 +469,7 @@ mod tests {
     /// A fixture page, by its file name under `tests/fixtures/product-pages/`.
     macro_rules! page {
         ($file:literal) => {
-            include_bytes!(concat!("../../tests/fixtures/product-pages/", $file)).as_slice()
+            include_bytes!(concat!("../../../tests/fixtures/product-pages/", $file)).as_slice()
         };
     }
 

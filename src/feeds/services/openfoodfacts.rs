@@ -4,7 +4,7 @@
 //! that carries facts only (no price, no availability); the command layer merges
 //! it into the other feeds' products with [`Product::merge_facts_from`].
 //!
-//! How an answer maps (feeds.md, the `openfoodfacts` row):
+//! How an answer maps (docs/feeds.md, the `openfoodfacts` row):
 //!
 //! | Open Food Facts | model |
 //! | --- | --- |
@@ -53,8 +53,8 @@ use serde_json::{Map, Value};
 
 use crate::model::Product;
 
-use super::json::parse_document;
-use super::{FeedError, Fetcher};
+use crate::feeds::formats::json::parse_document;
+use crate::feeds::{FeedError, Fetcher};
 
 pub const DEFAULT_URL: &str = "https://world.openfoodfacts.org";
 
@@ -141,7 +141,7 @@ pub fn parse_search_page(feed: &str, bytes: &[u8]) -> Result<Vec<Product>, FeedE
         .collect())
 }
 
-/// Maps one product object (feeds.md; the table in the module note).
+/// Maps one product object (docs/feeds.md; the table in the module note).
 fn product_from(feed: &str, gtin: &str, p: &Map<String, Value>) -> Product {
     let mut product = Product {
         feed: feed.to_string(),

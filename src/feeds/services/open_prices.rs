@@ -36,8 +36,8 @@ use serde_json::{Map, Value};
 
 use crate::model::{normalize_gtin, Observation};
 
-use super::json::parse_document;
-use super::{FeedError, Fetcher};
+use crate::feeds::formats::json::parse_document;
+use crate::feeds::{FeedError, Fetcher};
 
 pub const DEFAULT_URL: &str = "https://prices.openfoodfacts.org";
 

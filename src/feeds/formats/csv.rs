@@ -12,7 +12,8 @@ use std::io::BufRead;
 use crate::model::Product;
 
 use super::record::{product_from_record, Field, Record};
-use super::{checked_reader, read_error, FeedError, FeedReport, FeedSource};
+use crate::feeds::stream::{checked_reader, read_error};
+use crate::feeds::{FeedError, FeedReport, FeedSource};
 
 /// Parses a CSV feed held in memory into products and the report of what was
 /// skipped: [`parse_reader`] over the bytes, collecting what it hands over.

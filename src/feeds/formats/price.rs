@@ -665,7 +665,7 @@ mod tests {
     use super::*;
 
     /// scrapinghub/price-parser's test table (see `tests/fixtures/SOURCES.md`).
-    const CASES: &str = include_str!("../../tests/fixtures/price-strings/cases.tsv");
+    const CASES: &str = include_str!("../../../tests/fixtures/price-strings/cases.tsv");
 
     struct Case {
         line: usize,

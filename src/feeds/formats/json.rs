@@ -13,7 +13,8 @@ use serde_json::{Map, Value};
 use crate::model::Product;
 
 use super::record::{product_from_record, Field, Record};
-use super::{checked_body, checked_reader, read_error, FeedError, FeedReport, FeedSource};
+use crate::feeds::stream::{checked_body, checked_reader, read_error};
+use crate::feeds::{FeedError, FeedReport, FeedSource};
 
 /// Parses a JSON feed held in memory into products and the report of what was
 /// skipped: [`parse_reader`] over the bytes, collecting what it hands over.
@@ -552,8 +553,9 @@ mod whole_document {
     use serde_json::{Map, Value};
 
     use super::{json_error, kind_of, message_of};
-    use crate::feeds::record::product_from_record;
-    use crate::feeds::{checked_body, FeedError, FeedReport, FeedSource};
+    use crate::feeds::formats::record::product_from_record;
+    use crate::feeds::stream::checked_body;
+    use crate::feeds::{FeedError, FeedReport, FeedSource};
     use crate::model::Product;
 
     /// Parses a JSON feed into products and the report of what was skipped.

@@ -1,6 +1,6 @@
 //! One record in the model's own field names -> one [`Product`].
 //!
-//! JSON and CSV feeds share these rules (feeds.md, kinds `json` and `csv`), so both
+//! JSON and CSV feeds share these rules (docs/feeds.md, kinds `json` and `csv`), so both
 //! go through [`product_from_record`], which reads fields through [`Record`]: a
 //! JSON object, or a CSV row read in place (no map built per row, which was half
 //! the cost of reading a large CSV feed). A record that breaks a rule comes back
@@ -15,7 +15,7 @@ use serde_json::{Map, Value};
 
 use crate::model::{Availability, Product};
 
-use super::FeedSource;
+use crate::feeds::FeedSource;
 
 /// One field of a record, as the feed gave it.
 pub(crate) enum Field<'a> {

@@ -5,7 +5,7 @@
 //! Feeds of this kind are the big ones (a shop's whole catalog), so they are read
 //! as a stream: only the item being read is held in memory, and each product is
 //! handed to a sink as soon as its item ends. Only the attributes basket maps are
-//! kept (see `spec/feeds.md`); shipping, tax, images and the rest are read past
+//! kept (see `docs/feeds.md`); shipping, tax, images and the rest are read past
 //! without being stored.
 //!
 //! XML safety: no entity is ever expanded beyond the five predefined ones and
@@ -30,7 +30,7 @@ use rust_decimal::Decimal;
 
 use crate::model::{Availability, Product};
 
-use super::{FeedError, FeedReport, FeedSource};
+use crate::feeds::{FeedError, FeedReport, FeedSource};
 
 /// Google's namespace; the prefix bound to it varies between feeds (`g:`, `gm:`...).
 const GOOGLE_NS: &[u8] = b"http://base.google.com/ns/1.0";
@@ -948,17 +948,18 @@ mod tests {
     use crate::feeds::FeedKind;
 
     const SAMPLE_VALID: &[u8] = include_bytes!(
-        "../../tests/fixtures/google-merchant/node-product-catalog-feed-sample_valid_feed.xml"
+        "../../../tests/fixtures/google-merchant/node-product-catalog-feed-sample_valid_feed.xml"
     );
     const EXAMPLE: &[u8] = include_bytes!(
-        "../../tests/fixtures/google-merchant/node-product-catalog-feed-example_feed.xml"
+        "../../../tests/fixtures/google-merchant/node-product-catalog-feed-example_feed.xml"
     );
-    const ROME_LEGACY: &[u8] =
-        include_bytes!("../../tests/fixtures/google-merchant/rome-legacy-googlebase-products2.xml");
-    const OWN_ATOM: &[u8] = include_bytes!("../../tests/fixtures/google-merchant/own-atom.xml");
+    const ROME_LEGACY: &[u8] = include_bytes!(
+        "../../../tests/fixtures/google-merchant/rome-legacy-googlebase-products2.xml"
+    );
+    const OWN_ATOM: &[u8] = include_bytes!("../../../tests/fixtures/google-merchant/own-atom.xml");
     const OWN_PREFIX: &[u8] =
-        include_bytes!("../../tests/fixtures/google-merchant/own-custom-prefix.xml");
-    const OWN_TSV: &[u8] = include_bytes!("../../tests/fixtures/google-merchant/own-feed.tsv");
+        include_bytes!("../../../tests/fixtures/google-merchant/own-custom-prefix.xml");
+    const OWN_TSV: &[u8] = include_bytes!("../../../tests/fixtures/google-merchant/own-feed.tsv");
 
     fn source() -> FeedSource {
         FeedSource {

@@ -9,12 +9,12 @@ use serde_json::{Map, Value};
 
 use crate::model::{DailyForecast, Forecast};
 
-use super::json::parse_document;
-use super::{FeedError, Fetcher};
+use crate::feeds::formats::json::parse_document;
+use crate::feeds::{FeedError, Fetcher};
 
 pub const DEFAULT_URL: &str = "https://api.open-meteo.com/v1/forecast";
 
-/// The daily variables basket asks for, in the order feeds.md lists them.
+/// The daily variables basket asks for, in the order docs/feeds.md lists them.
 const DAILY: &str = "temperature_2m_max,temperature_2m_min,precipitation_sum,\
 precipitation_probability_max,wind_speed_10m_max,uv_index_max,snowfall_sum";
 
@@ -160,7 +160,7 @@ mod tests {
     #[test]
     fn frenck_all_variables() {
         let f = parse_forecast(include_bytes!(
-            "../../tests/fixtures/open-meteo/frenck-forecast-daily-all-variables-TRIMMED.json"
+            "../../../tests/fixtures/open-meteo/frenck-forecast-daily-all-variables-TRIMMED.json"
         ))
         .expect("parses");
         assert_eq!(f.utc_offset_seconds, 7200);
@@ -185,7 +185,7 @@ mod tests {
     #[test]
     fn frenck_trailing_nulls_are_unknown() {
         let f = parse_forecast(include_bytes!(
-            "../../tests/fixtures/open-meteo/frenck-forecast-daily-trailing-nulls.json"
+            "../../../tests/fixtures/open-meteo/frenck-forecast-daily-trailing-nulls.json"
         ))
         .expect("parses");
         assert_eq!(f.days.len(), 2);
@@ -200,7 +200,7 @@ mod tests {
     #[test]
     fn magicmirror_munich_unixtime_dates_are_local() {
         let f = parse_forecast(include_bytes!(
-            "../../tests/fixtures/open-meteo/magicmirror-forecast-legacy-current_weather-munich.json"
+            "../../../tests/fixtures/open-meteo/magicmirror-forecast-legacy-current_weather-munich.json"
         ))
         .expect("parses");
         assert_eq!(f.utc_offset_seconds, 3600);
@@ -215,7 +215,7 @@ mod tests {
     #[test]
     fn magicmirror_new_york_seven_days() {
         let f = parse_forecast(include_bytes!(
-            "../../tests/fixtures/open-meteo/magicmirror-forecast-current-hourly-daily-newyork.json"
+            "../../../tests/fixtures/open-meteo/magicmirror-forecast-current-hourly-daily-newyork.json"
         ))
         .expect("parses");
         assert_eq!(f.utc_offset_seconds, -18000);
@@ -260,7 +260,7 @@ mod tests {
     #[test]
     fn an_answer_without_daily_is_an_error() {
         let err = parse_forecast(include_bytes!(
-            "../../tests/fixtures/open-meteo/frenck-forecast-hourly-precipitation-type-probabilities.json"
+            "../../../tests/fixtures/open-meteo/frenck-forecast-hourly-precipitation-type-probabilities.json"
         ))
         .expect_err("hourly only");
         assert_eq!(err.to_string(), "no daily forecast in the answer");

@@ -6,10 +6,10 @@
 //! a server's `Content-Length` may be missing or wrong.
 //!
 //! Every HTTP answer passes through here, so every feed gets, without knowing
-//! (feeds.md, "Fetching"):
+//! (docs/feeds.md, "Fetching"):
 //! - retries with exponential backoff and jitter on connection errors, timeouts,
 //!   5xx and 429, honouring `Retry-After` up to a cap;
-//! - a disk cache ([`super::cache`]) with `ETag`/`Last-Modified` revalidation, so a
+//! - a disk cache ([`cache`]) with `ETag`/`Last-Modified` revalidation, so a
 //!   run where nothing changed makes only conditional requests;
 //! - `--offline` (the cache alone) and, when a fetch fails, the cached copy with a
 //!   warning saying how old it is.
@@ -23,8 +23,10 @@ use chrono::{DateTime, TimeDelta, Utc};
 use reqwest::header::{self, HeaderMap};
 use reqwest::StatusCode;
 
-use super::cache::{Cache, Entry, HashingWriter, Meta};
-use super::FeedError;
+use super::{shown_url, FeedError};
+use cache::{Cache, Entry, HashingWriter, Meta};
+
+mod cache;
 
 /// How the fetcher behaves; `Default` is a sensible client without a cache.
 #[derive(Debug, Clone)]
@@ -528,7 +530,7 @@ impl Fetcher {
                     let meta = Meta {
                         // Not the password of a `user:password@` URL: the
                         // cache is private, but a password has no use there.
-                        url: super::shown_url(url).into_owned(),
+                        url: shown_url(url).into_owned(),
                         etag,
                         last_modified,
                         fetched_at: self.opts.now,
