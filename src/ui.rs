@@ -1,4 +1,4 @@
-//! Tables ([`crate::table`]) and prompts (dialoguer). The prompts sit behind the
+//! Tables ([`crate::output::table`]) and prompts (dialoguer). The prompts sit behind the
 //! [`Approver`] trait so the check flow is the same whether a person, `--yes`
 //! or nobody (cron) answers.
 
@@ -7,8 +7,8 @@ use std::io;
 use dialoguer::theme::ColorfulTheme;
 
 use crate::model::{money, ActionKind, Product, Proposal};
+use crate::output::table::Table;
 use crate::report::ProposalView;
-use crate::table::Table;
 
 /// What the shopper said about one proposal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -219,7 +219,7 @@ pub fn table_width() -> Option<u16> {
         .or(Some(100))
 }
 
-pub fn proposals_table(proposals: &[ProposalView]) -> Table<'_> {
+pub fn proposals_table(proposals: &[ProposalView]) -> Table {
     let mut t = Table::new(table_width());
     t.set_header(vec![
         "#", "action", "product", "price", "qty", "rule", "reason", "status",
@@ -239,14 +239,14 @@ pub fn proposals_table(proposals: &[ProposalView]) -> Table<'_> {
             status.push_str(", over budget");
         }
         t.add_row([
-            (i + 1).to_string().into(),
-            p.action.as_str().into(),
-            product.into(),
-            price.into(),
-            p.quantity.to_string().into(),
-            p.rule.as_str().into(),
-            p.reason.as_str().into(),
-            std::borrow::Cow::from(status),
+            &(i + 1).to_string(),
+            &p.action,
+            &product,
+            &price,
+            &p.quantity.to_string(),
+            &p.rule,
+            &p.reason,
+            &status,
         ]);
     }
     t

@@ -8,8 +8,8 @@ use crate::cli::ListFormat;
 use crate::context::Context;
 use crate::error::CmdResult;
 use crate::model::money;
+use crate::output::table::Table;
 use crate::store::Store;
-use crate::table::Table;
 use crate::ui;
 
 pub fn run(

@@ -10,8 +10,8 @@ use crate::cli::ListFormat;
 use crate::context::Context;
 use crate::error::CmdResult;
 use crate::model::{money, BasketItem};
+use crate::output::table::Table;
 use crate::store::Store;
-use crate::table::Table;
 use crate::ui;
 
 #[derive(Serialize)]
@@ -111,15 +111,13 @@ pub fn run(ctx: &Context, format: ListFormat) -> CmdResult {
                 "product", "brand", "price", "qty", "added by", "feed/id",
             ]);
             for i in &items {
-                // Borrowed where the text is there already: a long basket's
-                // names are not copied to be printed.
                 t.add_row([
-                    i.product.name.as_str().into(),
-                    i.product.brand.as_deref().unwrap_or_default().into(),
-                    i.product.price_text().into(),
-                    i.quantity.to_string().into(),
-                    i.added_by.as_str().into(),
-                    std::borrow::Cow::from(i.product.key().to_string()),
+                    i.product.name.as_str(),
+                    i.product.brand.as_deref().unwrap_or_default(),
+                    &i.product.price_text(),
+                    &i.quantity.to_string(),
+                    i.added_by.as_str(),
+                    &i.product.key().to_string(),
                 ]);
             }
             writeln!(out, "{t}").context("cannot write the basket")?;

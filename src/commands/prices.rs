@@ -13,8 +13,8 @@ use crate::cli::ListFormat;
 use crate::context::Context;
 use crate::error::{CmdResult, Failure};
 use crate::model::{money, Availability, Observation, ProductKey};
+use crate::output::table::Table;
 use crate::store::Store;
-use crate::table::Table;
 use crate::ui;
 
 /// Rows of the chart's plot.
