@@ -45,7 +45,9 @@ const MIN_PLOT_WIDTH: usize = 22;
 
 /// Draws prices over time, `width` characters wide in all (labels included) and
 /// `height` rows for the plot (at least 2), plus the time axis and its dates.
-/// Points need not be sorted. Empty input draws nothing.
+/// Points need not be sorted. Empty input draws nothing. (The unit tests draw
+/// plain price lists through it.)
+#[cfg(test)]
 pub fn render_chart(points: &[(DateTime<Utc>, Decimal)], width: usize, height: usize) -> String {
     let points: Vec<ChartPoint> = points
         .iter()
@@ -58,7 +60,8 @@ pub fn render_chart(points: &[(DateTime<Utc>, Decimal)], width: usize, height: u
     render_history_chart(&points, width, height)
 }
 
-/// [`render_chart`] with unknown prices and out-of-stock periods.
+/// Draws prices over time (see `render_chart`), with unknown prices and
+/// out-of-stock periods.
 pub fn render_history_chart(points: &[ChartPoint], width: usize, height: usize) -> String {
     let mut points = points.to_vec();
     points.sort_by_key(|p| p.at);

@@ -21,8 +21,7 @@ pub struct Context {
     pub now: DateTime<Utc>,
     /// stdin and stderr are terminals: prompts are possible.
     pub interactive: bool,
-    /// stdout is a terminal (tables are sized to it, colour allowed).
-    pub stdout_terminal: bool,
+    /// Colour on stdout: `--color`, else only on a terminal without NO_COLOR.
     pub color: bool,
     pub quiet: bool,
     pub verbose: bool,
@@ -83,7 +82,6 @@ impl Context {
             cache_dir,
             now,
             interactive: std::io::stdin().is_terminal() && std::io::stderr().is_terminal(),
-            stdout_terminal,
             color,
             quiet: cli.quiet,
             verbose: cli.verbose,

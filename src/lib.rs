@@ -1,26 +1,32 @@
 //! basket: a terminal shopping assistant for preemptive buying.
 //!
-//! The flow (see DESIGN.md): `rules` parses and compiles the shopper's rules file,
-//! `feeds` fetches and parses products and the forecast, `store` holds the basket
-//! and the decisions, `engine` turns them into proposals without any I/O, and
-//! `commands` wire it all together behind the CLI (`app` resolves arguments and
-//! maps errors to exit codes).
+//! The flow (docs/architecture.md): `rules` parses the shopper's rules file,
+//! `feeds` fetches and parses products and the forecast, `store` holds the
+//! basket, the decisions and the price history, `engine` turns them into
+//! proposals without any I/O, `check` runs that pipeline, `output` and `notify`
+//! show and send what it found, and `commands` are the glue behind the CLI.
+//!
+//! Public are only the modules the binary, the integration tests, the
+//! benchmarks and the fuzz targets use; the rest is private to the crate, so
+//! the dead-code lint sees everything nothing uses.
 
-pub mod chart;
-pub mod check;
-pub mod cli;
-pub mod commands;
-pub mod context;
+mod chart;
+mod check;
+mod cli;
+mod commands;
+mod context;
 pub mod engine;
-pub mod error;
+mod error;
 pub mod feeds;
-pub mod lock;
+mod lock;
 pub mod model;
-pub mod notify;
-pub mod output;
-pub mod private;
-pub mod report;
+mod notify;
+mod output;
+mod private;
+mod report;
 pub mod rules;
 pub mod store;
-pub mod text;
-pub mod ui;
+mod text;
+mod ui;
+
+pub use commands::main_with_args;

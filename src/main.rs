@@ -5,5 +5,5 @@
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> std::process::ExitCode {
-    basket::commands::main_with_args(std::env::args_os())
+    basket::main_with_args(std::env::args_os())
 }
