@@ -10,7 +10,6 @@
 //! benchmarks and the fuzz targets use; the rest is private to the crate, so
 //! the dead-code lint sees everything nothing uses.
 
-mod chart;
 mod check;
 mod cli;
 mod commands;
@@ -23,10 +22,8 @@ pub mod model;
 mod notify;
 mod output;
 mod private;
-mod report;
 pub mod rules;
 pub mod store;
 mod text;
-mod ui;
 
 pub use commands::main_with_args;

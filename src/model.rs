@@ -96,6 +96,23 @@ pub struct Product {
 }
 
 impl Product {
+    /// What `basket add QUERY` finds: `feed/id`, an id, a barcode, or every
+    /// word of the query in the name.
+    pub fn matches_query(&self, query: &str) -> bool {
+        let q = query.trim();
+        if self.key().to_string() == q || self.id == q {
+            return true;
+        }
+        if let (Some(g), Some(pg)) = (normalize_gtin(q), self.gtin14()) {
+            return g == pg;
+        }
+        let want = text::words(q);
+        let have = text::words(&self.name);
+        !want.is_empty() && want.iter().all(|w| have.contains(w))
+    }
+}
+
+impl Product {
     /// Every text field without control characters ([`text::make_printable`]):
     /// what a feed lists is shown in terminals, prompts and mails, so each
     /// parser hands its products over through this.
@@ -415,6 +432,22 @@ pub struct Proposal {
 }
 
 impl Proposal {
+    /// A change the shopper makes by hand (`basket add`, `basket remove`),
+    /// recorded like a rule's approved proposal, as `manual`.
+    pub fn by_hand(action: ActionKind, product: Product, quantity: u32) -> Proposal {
+        Proposal {
+            id: Proposal::stable_id(Origin::MANUAL, action, &product.key(), None),
+            rule: Origin::MANUAL.to_string(),
+            action,
+            product,
+            quantity,
+            replaces: None,
+            reason: "by hand".into(),
+            status: ProposalStatus::New,
+            over_budget: false,
+        }
+    }
+
     /// The rule that made it, or the shopper by hand.
     pub fn origin(&self) -> Origin {
         Origin::from(self.rule.clone())

@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::model::{Notification, Proposal};
-use crate::report::{price_of, NotificationView, ProposalView};
+use crate::output::report::{price_of, NotificationView, ProposalView};
 use crate::rules::{EmailConfig, NotifyConfig, SmtpTls, WebhookConfig, WebhookFormat};
 
 const SEND_TIMEOUT: Duration = Duration::from_secs(20);

@@ -7,9 +7,9 @@ use crate::cli::CheckFormat;
 use crate::context::Context;
 use crate::error::{CmdResult, Failure};
 use crate::model::{Proposal, ProposalStatus};
+use crate::output::prompt::{Approver, Choice};
 use crate::rules::RuleSet;
 use crate::store::Store;
-use crate::ui::{Approver, Choice};
 
 /// How the proposals get decided.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

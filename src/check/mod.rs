@@ -9,20 +9,22 @@ mod decide;
 mod enrich;
 mod evaluate;
 mod gather;
+mod lookup;
 mod persist;
 
 use crate::cli::CheckFormat;
 use crate::context::Context;
 use crate::error::{CmdResult, Failure};
 use crate::model::{Proposal, ProposalStatus};
-use crate::report::{self, CheckReport};
+use crate::output::prompt::{ApproveAll, TerminalApprover};
+use crate::output::report::{self, CheckReport};
 use crate::rules::RuleSet;
 use crate::store::Store;
-use crate::ui::{ApproveAll, TerminalApprover};
 
 pub use decide::{budget_left_for, decide_all, Mode};
 pub use enrich::enrich;
 pub use gather::{collect, gather, Forecasting, Gathered};
+pub use lookup::find_in_feeds;
 pub use persist::send_queued;
 
 /// How one check runs: who decides, what it prints, whether it notifies.

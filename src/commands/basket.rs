@@ -4,9 +4,9 @@
 use crate::check;
 use crate::context::Context;
 use crate::error::{CmdResult, Failure};
-use crate::model::{normalize_gtin, ActionKind, Origin, Product, Proposal, ProposalStatus};
+use crate::model::{ActionKind, Proposal};
+use crate::output::prompt;
 use crate::store::Store;
-use crate::{text, ui};
 
 pub fn add(ctx: &Context, query: &str, quantity: u32, offline: bool) -> CmdResult {
     let ruleset = ctx.load_rules()?;
@@ -17,26 +17,7 @@ pub fn add(ctx: &Context, query: &str, quantity: u32, offline: bool) -> CmdResul
         );
     }
     let mut store = Store::open(&ctx.data_dir)?;
-    let gathered = check::gather(ctx, &ruleset, offline, false)?;
-    for w in &gathered.warnings {
-        ctx.warn(w);
-    }
-    let mut found: Vec<Product> = Vec::new();
-    for body in &gathered.bodies {
-        let result = body.parse(ctx.now, &mut |p| {
-            if matches_query(&p, query) {
-                found.push(p);
-            }
-        });
-        match result {
-            Ok(report) => {
-                if let Some(w) = report.warning() {
-                    ctx.warn(&w);
-                }
-            }
-            Err(e) => ctx.warn(&format!("feed '{}': {e}", body.source.name)),
-        }
-    }
+    let found = check::find_in_feeds(ctx, &ruleset, query, offline)?;
     let product = match found.len() {
         0 => return Err(
             Failure::failed(format!("no product in the feeds matches \"{query}\"")).with_hint(
@@ -45,7 +26,7 @@ pub fn add(ctx: &Context, query: &str, quantity: u32, offline: bool) -> CmdResul
         ),
         1 => found.into_iter().next(),
         n if ctx.interactive => {
-            let pick = ui::pick_product(&found, ctx.color).map_err(anyhow::Error::from)?;
+            let pick = prompt::pick_product(&found, ctx.color).map_err(anyhow::Error::from)?;
             pick.and_then(|i| found.into_iter().nth(i)).or_else(|| {
                 eprintln!("nothing added ({n} matches, none picked)");
                 None
@@ -68,7 +49,7 @@ pub fn add(ctx: &Context, query: &str, quantity: u32, offline: bool) -> CmdResul
     let Some(product) = product else {
         return Ok(());
     };
-    let proposal = manual(ActionKind::Add, product, quantity);
+    let proposal = Proposal::by_hand(ActionKind::Add, product, quantity);
     store.apply_decision(&proposal, true, ctx.now)?;
     if !ctx.quiet {
         // A product already in the basket gets the quantity added: say what
@@ -117,7 +98,7 @@ pub fn remove(ctx: &Context, item: &str) -> CmdResult {
             .with_hint("name one of them as feed/id"));
         }
     };
-    let proposal = manual(ActionKind::Remove, target.product.clone(), target.quantity);
+    let proposal = Proposal::by_hand(ActionKind::Remove, target.product.clone(), target.quantity);
     store.apply_decision(&proposal, true, ctx.now)?;
     if !ctx.quiet {
         println!("removed {}", target.product.name);
@@ -140,7 +121,7 @@ pub fn clear(ctx: &Context, yes: bool) -> CmdResult {
             );
         }
         let question = format!("Remove all {n} items from the basket?");
-        if !ui::confirm(&question, ctx.color).map_err(anyhow::Error::from)? {
+        if !prompt::confirm(&question, ctx.color).map_err(anyhow::Error::from)? {
             println!("Nothing removed.");
             return Ok(());
         }
@@ -153,32 +134,4 @@ pub fn clear(ctx: &Context, yes: bool) -> CmdResult {
         );
     }
     Ok(())
-}
-
-fn manual(action: ActionKind, product: Product, quantity: u32) -> Proposal {
-    Proposal {
-        id: Proposal::stable_id(Origin::MANUAL, action, &product.key(), None),
-        rule: Origin::MANUAL.to_string(),
-        action,
-        product,
-        quantity,
-        replaces: None,
-        reason: "by hand".into(),
-        status: ProposalStatus::New,
-        over_budget: false,
-    }
-}
-
-/// `feed/id`, an id, a barcode, or every word in the name.
-fn matches_query(p: &Product, query: &str) -> bool {
-    let q = query.trim();
-    if p.key().to_string() == q || p.id == q {
-        return true;
-    }
-    if let (Some(g), Some(pg)) = (normalize_gtin(q), p.gtin14()) {
-        return g == pg;
-    }
-    let want = text::words(q);
-    let have = text::words(&p.name);
-    !want.is_empty() && want.iter().all(|w| have.contains(w))
 }

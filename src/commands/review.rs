@@ -4,9 +4,9 @@ use crate::check::{budget_left_for, decide_all};
 use crate::cli::CheckFormat;
 use crate::context::Context;
 use crate::error::CmdResult;
-use crate::report::{self, CheckReport};
+use crate::output::prompt::TerminalApprover;
+use crate::output::report::{self, CheckReport};
 use crate::store::Store;
-use crate::ui::TerminalApprover;
 
 pub fn run(ctx: &Context) -> CmdResult {
     let mut store = Store::open(&ctx.data_dir)?;

@@ -18,7 +18,7 @@ pub fn check(ctx: &Context) -> CmdResult {
 
 pub fn list(ctx: &Context) -> CmdResult {
     let set = ctx.load_rules()?;
-    let mut table = crate::output::table::Table::new(crate::ui::table_width());
+    let mut table = crate::output::table::Table::new(crate::output::table::table_width());
     table.set_header(vec!["rule", "action", "watches", "when", "enabled"]);
     for r in &set.rules {
         table.add_row(vec![

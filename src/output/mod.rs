@@ -1,7 +1,12 @@
-//! output: what the shopper sees — tables, and the text around them.
-//!
-//! [`table`] is the one place that decides how basket's tables look (preset,
-//! content arrangement, width, header); the commands only say what goes in
-//! the cells.
+//! output: what the shopper sees. Tables (comfy-table, from one place), the
+//! price chart, the prompts, the check report (table, JSON, cron summary) and
+//! how amounts are written. Commands say what to show; this layer shows it.
 
+pub mod basket;
+pub mod chart;
+pub mod format;
+pub mod history;
+pub mod prices;
+pub mod prompt;
+pub mod report;
 pub mod table;

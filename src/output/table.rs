@@ -4,7 +4,7 @@
 //!
 //! A thin layer over comfy-table, so every table has the same look and the
 //! commands keep short table code: the `UTF8_FULL_CONDENSED` preset, the
-//! width given by the caller ([`crate::ui::table_width`]: `COLUMNS`, else the
+//! width given by the caller ([`table_width`]: `COLUMNS`, else the
 //! terminal's, else 100, so a pipe gets a table as wide as a terminal would),
 //! and content arranged dynamically within it. comfy-table decides the exact
 //! bytes. A basket holds tens of items; what comfy-table costs a list of
@@ -163,3 +163,14 @@ impl fmt::Display for Table {
 
 #[cfg(test)]
 mod tests;
+
+/// Terminal width for tables: `COLUMNS`, else the terminal's, else 100.
+pub fn table_width() -> Option<u16> {
+    if let Some(c) = std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()) {
+        return Some(c);
+    }
+    dialoguer::console::Term::stdout()
+        .size_checked()
+        .map(|(_, w)| w)
+        .or(Some(100))
+}

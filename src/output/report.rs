@@ -12,6 +12,7 @@ use crate::context::Context;
 use crate::engine::Explanation;
 use crate::error::CmdResult;
 use crate::model::{money, Notification, Product, Proposal, ProposalStatus};
+use crate::output::table::{table_width, Table};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ProductView {
@@ -211,7 +212,7 @@ pub fn print(ctx: &Context, report: &CheckReport, format: CheckFormat) -> CmdRes
             if report.proposals.is_empty() {
                 writeln!(out, "No proposals.").context("cannot write the report")?;
             } else {
-                writeln!(out, "{}", crate::ui::proposals_table(&report.proposals))
+                writeln!(out, "{}", proposals_table(&report.proposals))
                     .context("cannot write the report")?;
             }
             for n in &report.notifications {
@@ -254,4 +255,38 @@ pub fn print(ctx: &Context, report: &CheckReport, format: CheckFormat) -> CmdRes
         }
     }
     Ok(())
+}
+
+/// The proposals as the table `check` and `review` show.
+pub fn proposals_table(proposals: &[ProposalView]) -> Table {
+    let mut t = Table::new(table_width());
+    t.set_header(vec![
+        "#", "action", "product", "price", "qty", "rule", "reason", "status",
+    ]);
+    for (i, p) in proposals.iter().enumerate() {
+        let product = match &p.replaces {
+            Some(r) => format!("{} → {}", r.name, p.product.name),
+            None => p.product.name.clone(),
+        };
+        let price = match (&p.product.price, &p.product.currency) {
+            (Some(a), Some(c)) => format!("{a} {c}"),
+            (Some(a), None) => a.clone(),
+            _ => "-".into(),
+        };
+        let mut status = p.status.clone();
+        if p.over_budget {
+            status.push_str(", over budget");
+        }
+        t.add_row([
+            &(i + 1).to_string(),
+            &p.action,
+            &product,
+            &price,
+            &p.quantity.to_string(),
+            &p.rule,
+            &p.reason,
+            &status,
+        ]);
+    }
+    t
 }

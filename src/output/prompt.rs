@@ -1,14 +1,11 @@
-//! Tables ([`crate::output::table`]) and prompts (dialoguer). The prompts sit behind the
-//! [`Approver`] trait so the check flow is the same whether a person, `--yes`
-//! or nobody (cron) answers.
+//! Prompts (dialoguer). They sit behind the [`Approver`] trait so the check
+//! flow is the same whether a person, `--yes` or nobody (cron) answers.
 
 use std::io;
 
 use dialoguer::theme::ColorfulTheme;
 
-use crate::model::{money, ActionKind, Product, Proposal};
-use crate::output::table::Table;
-use crate::report::ProposalView;
+use crate::model::{ActionKind, Product, Proposal};
 
 /// What the shopper said about one proposal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -205,56 +202,5 @@ pub fn headline(p: &Proposal) -> String {
             p.product.name,
             p.product.price_text()
         ),
-    }
-}
-
-/// Terminal width for tables: `COLUMNS`, else the terminal's, else 100.
-pub fn table_width() -> Option<u16> {
-    if let Some(c) = std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()) {
-        return Some(c);
-    }
-    dialoguer::console::Term::stdout()
-        .size_checked()
-        .map(|(_, w)| w)
-        .or(Some(100))
-}
-
-pub fn proposals_table(proposals: &[ProposalView]) -> Table {
-    let mut t = Table::new(table_width());
-    t.set_header(vec![
-        "#", "action", "product", "price", "qty", "rule", "reason", "status",
-    ]);
-    for (i, p) in proposals.iter().enumerate() {
-        let product = match &p.replaces {
-            Some(r) => format!("{} → {}", r.name, p.product.name),
-            None => p.product.name.clone(),
-        };
-        let price = match (&p.product.price, &p.product.currency) {
-            (Some(a), Some(c)) => format!("{a} {c}"),
-            (Some(a), None) => a.clone(),
-            _ => "-".into(),
-        };
-        let mut status = p.status.clone();
-        if p.over_budget {
-            status.push_str(", over budget");
-        }
-        t.add_row([
-            &(i + 1).to_string(),
-            &p.action,
-            &product,
-            &price,
-            &p.quantity.to_string(),
-            &p.rule,
-            &p.reason,
-            &status,
-        ]);
-    }
-    t
-}
-
-pub fn amount(d: rust_decimal::Decimal, currency: Option<&str>) -> String {
-    match currency {
-        Some(c) => format!("{} {c}", money(d)),
-        None => money(d),
     }
 }
