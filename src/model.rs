@@ -4,7 +4,7 @@
 //! These types are plain data: no I/O, no knowledge of rules. Money is always a
 //! `rust_decimal::Decimal` with an ISO 4217 code, never a float.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -277,6 +277,97 @@ pub struct ProductKey {
 impl fmt::Display for ProductKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}/{}", self.feed, self.id)
+    }
+}
+
+/// Where in a run a feed failed: its kind of failure says which rules it
+/// holds back (docs/rules.md, "When a rule is skipped").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailedAt {
+    /// A catalog feed that could not be fetched (nor served from the cache).
+    Fetching,
+    /// A catalog feed that broke off while its products were being read.
+    Reading,
+    /// A facts source (Open Food Facts) that failed to answer for some barcodes.
+    FactsLookup,
+    /// A price-history source (Open Prices) that failed to answer for some barcodes.
+    PricesLookup,
+}
+
+impl FailedAt {
+    /// A catalog feed's own failure: its products are unknown this run.
+    pub fn is_catalog(self) -> bool {
+        matches!(self, FailedAt::Fetching | FailedAt::Reading)
+    }
+}
+
+/// Why one feed failed this run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeedFailure {
+    pub reason: String,
+    pub stage: FailedAt,
+}
+
+/// The feeds that failed this run, by name: what a rule reads that failed
+/// decides whether it is skipped.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FailedInputs(BTreeMap<String, FeedFailure>);
+
+impl FailedInputs {
+    /// The first failure of a feed is kept: it is the cause of what follows.
+    pub fn insert(&mut self, feed: &str, stage: FailedAt, reason: impl Into<String>) {
+        self.0
+            .entry(feed.to_string())
+            .or_insert_with(|| FeedFailure {
+                reason: reason.into(),
+                stage,
+            });
+    }
+
+    pub fn get(&self, feed: &str) -> Option<&FeedFailure> {
+        self.0.get(feed)
+    }
+
+    /// A catalog feed of this name failed (its products are unknown).
+    pub fn catalog_failed(&self, feed: &str) -> Option<&FeedFailure> {
+        self.get(feed).filter(|f| f.stage.is_catalog())
+    }
+
+    /// How many catalog feeds failed, fetching or reading.
+    pub fn catalog_count(&self) -> usize {
+        self.0.values().filter(|f| f.stage.is_catalog()).count()
+    }
+
+    /// The first feed (by name) that failed at `stage`.
+    pub fn first_at(&self, stage: FailedAt) -> Option<(&str, &FeedFailure)> {
+        self.iter().find(|(_, f)| f.stage == stage)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &FeedFailure)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), v))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn extend(&mut self, other: &FailedInputs) {
+        for (feed, f) in other.iter() {
+            self.insert(feed, f.stage, f.reason.clone());
+        }
+    }
+}
+
+impl FeedFailure {
+    /// In words, naming the feed: "feed 'pages' failed: HTTP 403 ...".
+    pub fn describe(&self, feed: &str) -> String {
+        let reason = &self.reason;
+        match self.stage {
+            FailedAt::Fetching => format!("feed '{feed}' failed: {reason}"),
+            FailedAt::Reading => format!("feed '{feed}' failed while being read: {reason}"),
+            FailedAt::FactsLookup => format!("facts feed '{feed}' failed: {reason}"),
+            FailedAt::PricesLookup => format!("price history feed '{feed}' failed: {reason}"),
+        }
     }
 }
 

@@ -1673,8 +1673,9 @@ add = {}
     let out = w.run(&["check", "--dry-run", "--explain"]);
     out.assert_ok();
     assert!(
-        out.stdout
-            .contains("Sun cream: no, the weather forecast failed (HTTP 500 Internal Server Error"),
+        out.stdout.contains(
+            "Sun cream: no, skipped: the weather forecast failed: HTTP 500 Internal Server Error"
+        ),
         "{}",
         out.streams()
     );

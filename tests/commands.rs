@@ -192,10 +192,21 @@ fn rules_list_shows_one_line_per_rule_with_its_action() {
         .expect("the sold-out rule");
     assert!(sold_out.contains(" no "), "disabled: {sold_out}");
     // What it watches includes the availability its rule matches on, so the line
-    // does not read as "every catalog product".
+    // does not read as "every catalog product". The cell wraps onto the lines
+    // below, whose first cell is empty.
+    let watches: Vec<&str> = out
+        .stdout
+        .lines()
+        .skip_while(|l| !l.contains("Drop what sold out"))
+        .enumerate()
+        .take_while(|(i, l)| *i == 0 || l.split('┆').next().is_some_and(|c| c.trim() == "│"))
+        .filter_map(|(_, l)| l.split('┆').nth(2).map(str::trim))
+        .collect();
     assert!(
-        sold_out.contains("catalog, not available"),
-        "watches unavailable products: {sold_out}"
+        watches
+            .join(" ")
+            .contains(r#"{ in = "catalog", available = false }"#),
+        "watches unavailable products: {watches:?}"
     );
 }
 

@@ -4,6 +4,7 @@
 
 mod support;
 
+mod add_product;
 mod bad_input;
 mod check;
 mod commands;
@@ -19,3 +20,4 @@ mod prices;
 mod properties;
 mod real_feeds;
 mod secrets;
+mod skipping;

@@ -9,7 +9,7 @@ use std::path::Path;
 use std::str::FromStr;
 
 use basket::engine::{self, Memory, Weather};
-use basket::model::{ActionKind, Availability, BasketItem, Product};
+use basket::model::{ActionKind, Availability, BasketItem, FailedInputs, Product};
 use basket::rules::{parse_str, RuleSet};
 use chrono::{DateTime, Utc};
 use proptest::prelude::*;
@@ -154,14 +154,14 @@ fn arb_world() -> impl Strategy<Value = (Vec<Product>, Vec<BasketItem>)> {
 }
 
 fn evaluate(rules: &RuleSet, basket: &[BasketItem], catalog: &[Product]) -> engine::Outcome {
-    let failed = BTreeMap::new();
+    let failed = FailedInputs::default();
     let memory = Memory::default();
     let ctx = engine::Context {
         now: now(),
         rules,
         basket,
         weather: Weather::NotNeeded,
-        failed_feeds: &failed,
+        failed: &failed,
         memory: &memory,
     };
     engine::evaluate(&ctx, catalog)

@@ -863,14 +863,14 @@ impl Setup {
         pipelined: bool,
         reader: impl io::BufRead + Send,
     ) -> basket::engine::Outcome {
-        let failed = std::collections::BTreeMap::new();
+        let failed = basket::model::FailedInputs::default();
         let memory = basket::engine::Memory::default();
         let ctx = basket::engine::Context {
             now: self.now,
             rules: &self.rules,
             basket: &self.basket,
             weather: basket::engine::Weather::NotNeeded,
-            failed_feeds: &failed,
+            failed: &failed,
             memory: &memory,
         };
         let mut eval = basket::engine::Evaluation::new(&ctx);

@@ -7,7 +7,7 @@ use crate::context::Context;
 use crate::engine;
 use crate::error::CmdResult;
 use crate::feeds;
-use crate::model::{BasketItem, Product};
+use crate::model::{BasketItem, FailedAt, Product};
 use crate::rules::RuleSet;
 use crate::store::Store;
 
@@ -122,8 +122,15 @@ pub fn add_facts(
         ));
         gathered.warnings.extend(
             warnings
-                .into_iter()
+                .iter()
                 .map(|w| format!("feed '{}': {w}", source.name)),
+        );
+        note_failed_lookups(
+            gathered,
+            &source.name,
+            FailedAt::FactsLookup,
+            &gtins,
+            &warnings,
         );
         gathered.facts.extend(facts);
     }
@@ -172,11 +179,76 @@ pub fn import_price_history(
         ));
         gathered.warnings.extend(
             warnings
-                .into_iter()
+                .iter()
                 .map(|w| format!("feed '{}': {w}", source.name)),
+        );
+        note_failed_lookups(
+            gathered,
+            &source.name,
+            FailedAt::PricesLookup,
+            &gtins,
+            &warnings,
         );
     }
     Ok(())
+}
+
+/// Records a per-barcode source (Open Food Facts, Open Prices) as a failed
+/// input when some of its lookups failed, so the rules that read what it
+/// supplies are skipped rather than judged on facts or prices it never gave.
+/// A barcode it does not know is not a failure.
+fn note_failed_lookups(
+    gathered: &mut Gathered,
+    feed: &str,
+    stage: FailedAt,
+    gtins: &[String],
+    warnings: &[String],
+) {
+    let failed = failed_lookups(feed, gtins, warnings);
+    let Some(first) = failed.first() else {
+        return;
+    };
+    let (n, of) = (failed.len(), gtins.len());
+    let lookups = if of == 1 { "lookup" } else { "lookups" };
+    gathered.warnings.push(format!(
+        "feed '{feed}': {n} of {of} {lookups} failed; rules that need what it supplies were skipped"
+    ));
+    gathered
+        .failed
+        .insert(feed, stage, format!("{first} ({n} of {of} {lookups})"));
+}
+
+/// The reasons of the lookups that failed, from the source's warnings. The
+/// feeds layer reports each failed barcode as one line, `{feed}: {gtin}:
+/// {error}` (the barcode as asked: without spaces or hyphens); its other lines
+/// (a value that is not a barcode, a deferred lookup, an answer with some
+/// unreadable prices) are not failures. (The feeds layer returns no typed
+/// per-barcode result yet; this reads the lines it documents.)
+fn failed_lookups<'w>(feed: &str, gtins: &[String], warnings: &'w [String]) -> Vec<&'w str> {
+    let prefixes: Vec<String> = gtins
+        .iter()
+        .map(|g| {
+            let digits: String = g
+                .chars()
+                .filter(|c| !c.is_whitespace() && *c != '-')
+                .collect();
+            format!("{feed}: {digits}: ")
+        })
+        .collect();
+    warnings
+        .iter()
+        .filter_map(|w| prefixes.iter().find_map(|p| w.strip_prefix(p.as_str())))
+        .filter(|rest| !is_partly_read(rest))
+        .collect()
+}
+
+/// Open Prices' "2 of 6 prices skipped: ...": it answered, some of its
+/// records were unreadable.
+fn is_partly_read(rest: &str) -> bool {
+    let number = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    rest.split_once(" prices skipped: ")
+        .and_then(|(counts, _)| counts.split_once(" of "))
+        .is_some_and(|(a, b)| number(a) && number(b))
 }
 
 /// The whole enrich step of a live check: a first pass where one is needed,
@@ -196,4 +268,26 @@ pub fn enrich(
         import_price_history(ctx, ruleset, store, &basket, &scan, gathered, offline)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::failed_lookups;
+
+    #[test]
+    fn only_the_lines_of_barcodes_asked_are_failed_lookups() {
+        let gtins = ["3017620422003".to_string(), " 4006-381333931".to_string()];
+        let warnings = [
+            "off: 3017620422003: HTTP 500 Internal Server Error".to_string(),
+            "off: \"12\" is not a GTIN (8 to 14 digits), not asked".to_string(),
+            "off: 4006381333931: timed out after 30 s".to_string(),
+            "other: 3017620422003: HTTP 500".to_string(),
+            "off: 3017620422003: 2 of 6 prices skipped: item 3: no price".to_string(),
+        ];
+        assert_eq!(
+            failed_lookups("off", &gtins, &warnings),
+            ["HTTP 500 Internal Server Error", "timed out after 30 s"]
+        );
+        assert!(failed_lookups("off", &gtins, &warnings[1..2]).is_empty());
+    }
 }

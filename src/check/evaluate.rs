@@ -2,12 +2,12 @@
 //! at a time, with the facts merged in and the watched ones written to the
 //! price history in batches as they pass, so a large catalog costs no memory.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use crate::context::Context;
 use crate::engine::{self, Memory};
 use crate::error::Failure;
-use crate::model::Product;
+use crate::model::{FailedInputs, Product};
 use crate::rules::RuleSet;
 use crate::store::Store;
 
@@ -17,8 +17,9 @@ use super::persist::{history_only_feeds, history_window, uses_history, HistoryWr
 /// What the engine made of this run, with every warning so far.
 pub(super) struct Evaluated {
     pub outcome: engine::Outcome,
-    /// Feed name -> why it failed, before or while it was read.
-    pub failed: BTreeMap<String, String>,
+    /// The feeds that failed, before or while they were read, and the
+    /// facts and price-history sources that failed.
+    pub failed: FailedInputs,
     /// The gathering's warnings, then the reading's, then the engine's.
     pub warnings: Vec<String>,
     /// Price changes written to the history while the feeds streamed.
@@ -38,24 +39,24 @@ pub(super) fn evaluate(
     let mut basket = store.basket()?;
     engine::merge_facts_into(&gathered.facts, &mut [], &mut basket);
     let memory = load_memory(ctx, ruleset, store)?;
-    let catalog_count = gathered.bodies.len() + gathered.failed_feeds.len();
+    let catalog_count = gathered.bodies.len() + gathered.failed.catalog_count();
     let ectx = engine::Context {
         now: ctx.now,
         rules: ruleset,
         basket: &basket,
         weather: gathered.forecast.as_weather(),
-        failed_feeds: &gathered.failed_feeds,
+        failed: &gathered.failed,
         memory: &memory,
     };
     let mut eval = engine::Evaluation::new(&ectx);
     let mut history = HistoryWriter::new(record);
     let late_warnings = stream_feeds(ctx, store, &gathered, &mut eval, &mut history)?;
     let mut outcome = eval.finish();
-    let mut failed = gathered.failed_feeds.clone();
-    failed.extend(outcome.failed_while_reading.clone());
+    let mut failed = gathered.failed.clone();
+    failed.extend(&outcome.failed_while_reading);
     let mut warnings = gathered.warnings;
     warnings.extend(late_warnings);
-    super::ensure_some_feed_answered(ctx, &warnings, failed.len(), catalog_count)?;
+    super::ensure_some_feed_answered(ctx, &warnings, failed.catalog_count(), catalog_count)?;
     warnings.append(&mut outcome.warnings);
     Ok(Evaluated {
         outcome,

@@ -1,13 +1,13 @@
 //! Gather: fetch every catalog feed and the forecast, concurrently and through
 //! the HTTP cache, into what the later steps read.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use crate::context::Context;
 use crate::engine::Weather;
 use crate::error::Failure;
 use crate::feeds::{self, open_meteo, FeedError, FetchOptions, Fetcher};
-use crate::model::{Forecast, Product};
+use crate::model::{FailedAt, FailedInputs, Forecast, Product};
 use crate::rules::RuleSet;
 
 /// What the feeds said this run.
@@ -16,8 +16,9 @@ pub struct Gathered {
     /// streamed into the engine, never all held in memory.
     pub bodies: Vec<feeds::FetchedBody>,
     pub forecast: Forecasting,
-    /// Feed name -> why it failed.
-    pub failed_feeds: BTreeMap<String, String>,
+    /// The feeds that failed, with why: catalog feeds here, facts and
+    /// price-history sources in the enrich step.
+    pub failed: FailedInputs,
     pub warnings: Vec<String>,
     /// Facts from facts-only sources (Open Food Facts), merged by GTIN into the
     /// products and the basket items before evaluation.
@@ -118,7 +119,7 @@ pub fn collect(
     let mut g = Gathered {
         bodies: Vec::new(),
         forecast,
-        failed_feeds: BTreeMap::new(),
+        failed: FailedInputs::default(),
         warnings: Vec::new(),
         facts: Vec::new(),
         catalog_facts: HashMap::new(),
@@ -157,6 +158,6 @@ impl Gathered {
         self.warnings.push(format!(
             "feed '{feed}': {e}; rules that need it were skipped"
         ));
-        self.failed_feeds.insert(feed.to_string(), e.to_string());
+        self.failed.insert(feed, FailedAt::Fetching, e.to_string());
     }
 }

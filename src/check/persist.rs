@@ -1,14 +1,14 @@
 //! Persist: what a run leaves in the store besides the decisions: pending
 //! proposals, the price history, re-arming, what was notified and the outbox.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 
 use anyhow::Context as _;
 
 use crate::context::Context;
 use crate::engine;
 use crate::error::{CmdResult, Failure};
-use crate::model::{Product, Proposal};
+use crate::model::{FailedInputs, Product, Proposal};
 use crate::rules::RuleSet;
 use crate::store::Store;
 
@@ -119,14 +119,14 @@ pub(super) fn record_history(
     ctx: &Context,
     store: &mut Store,
     ruleset: &RuleSet,
-    failed: &BTreeMap<String, String>,
+    failed: &FailedInputs,
     outcome: &engine::Outcome,
     written: usize,
 ) -> CmdResult {
     let catalog = ruleset.catalog_feeds();
     let answered: Vec<&str> = catalog
         .iter()
-        .filter(|f| !failed.contains_key(&f.name))
+        .filter(|f| failed.catalog_failed(&f.name).is_none())
         .map(|f| f.name.as_str())
         .collect();
     // The observations were written while the feeds streamed; this notes the

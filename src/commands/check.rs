@@ -24,7 +24,7 @@ pub fn run(ctx: &Context, args: &CheckArgs) -> CmdResult {
     check::ensure_some_feed_answered(
         ctx,
         &gathered.warnings,
-        gathered.failed_feeds.len(),
+        gathered.failed.catalog_count(),
         ruleset.catalog_feeds().len(),
     )?;
     check::enrich(

@@ -2,7 +2,7 @@
 
 use crate::context::Context;
 use crate::error::CmdResult;
-use crate::rules::{Action, Condition, Rule, Scope, Selector};
+use crate::rules::{Action, Condition, Rule, Selector};
 
 pub fn check(ctx: &Context) -> CmdResult {
     let set = ctx.load_rules()?;
@@ -40,13 +40,15 @@ pub fn list(ctx: &Context) -> CmdResult {
     Ok(())
 }
 
+/// Every key of the rule's selectors, as the rules file spells them (the
+/// selector's own Display, so a key cannot be left out here).
 fn watches(r: &Rule) -> String {
     let mut parts = Vec::new();
     if let Some(s) = &r.selector {
-        parts.push(describe_selector(s));
+        parts.push(format!("match = {s}"));
     }
     if let Some(p) = r.action.product_selector() {
-        parts.push(describe_selector(p));
+        parts.push(format!("product = {p}"));
     }
     if let Action::Swap {
         without,
@@ -65,68 +67,15 @@ fn watches(r: &Rule) -> String {
     }
 }
 
-pub fn describe_selector(s: &Selector) -> String {
-    let scope = match s.scope {
-        Scope::Catalog => "catalog",
-        Scope::Basket => "basket",
-    };
-    let criteria = describe_criteria(s);
-    if criteria.is_empty() {
-        scope.to_string()
-    } else {
-        format!("{scope}, {criteria}")
-    }
-}
-
-/// The selector's conditions, without where it looks.
+/// A `has`/`lacks` selector's keys without `in`: those always look in the basket.
 fn describe_criteria(s: &Selector) -> String {
-    let mut parts = Vec::new();
-    if let Some(f) = &s.feed {
-        parts.push(format!("feed {f}"));
-    }
-    if let Some(n) = &s.name {
-        parts.push(format!("name \"{n}\""));
-    }
-    if let Some(b) = &s.brand {
-        parts.push(format!("brand {b}"));
-    }
-    if let Some(c) = &s.category {
-        parts.push(format!("category {c}"));
-    }
-    if let Some(i) = &s.id {
-        parts.push(format!("id {i}"));
-    }
-    if let Some(g) = &s.gtin {
-        parts.push(format!("gtin {g}"));
-    }
-    if let Some(p) = &s.price {
-        for (w, t) in p.parts() {
-            parts.push(format!("price {w} {t}"));
-        }
-    }
-    if let Some(p) = &s.discount_pct {
-        for (w, t) in p.parts() {
-            parts.push(format!("discount {w} {t}%"));
-        }
-    }
-    if s.on_sale == Some(true) {
-        parts.push("on sale".into());
-    }
-    match s.available {
-        Some(true) => parts.push("available".into()),
-        Some(false) => parts.push("not available".into()),
-        None => {}
-    }
-    if !s.contains.is_empty() {
-        parts.push(format!("contains {}", s.contains.join("/")));
-    }
-    if !s.allergens.is_empty() {
-        parts.push(format!("allergens {}", s.allergens.join("/")));
-    }
-    if !s.labels.is_empty() {
-        parts.push(format!("labels {}", s.labels.join("+")));
-    }
-    parts.join(", ")
+    let keys: Vec<String> = s
+        .describe_keys()
+        .into_iter()
+        .filter(|(k, _)| *k != "in")
+        .map(|(k, v)| format!("{k} = {v}"))
+        .collect();
+    format!("{{ {} }}", keys.join(", "))
 }
 
 fn describe_condition(c: &Condition) -> String {

@@ -2,11 +2,11 @@
 //! rules that could want it, and at the end each rule's proposals, notices and
 //! explanation gathered into an [`Outcome`].
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 
 use rust_decimal::Decimal;
 
-use crate::model::{ActionKind, BasketItem, Product, ProductKey, Proposal};
+use crate::model::{ActionKind, BasketItem, FailedAt, FailedInputs, Product, ProductKey, Proposal};
 use crate::rules::Selector;
 
 use super::actions::{Ending, Finished, Sighting};
@@ -42,7 +42,7 @@ pub struct Evaluation<'a> {
     /// Reused for each product's folded text.
     folded_text: FoldedText,
     /// Feeds that failed while being read, after the rules were set up.
-    failed_while_reading: BTreeMap<String, String>,
+    failed_while_reading: FailedInputs,
 }
 
 impl<'a> Evaluation<'a> {
@@ -68,7 +68,7 @@ impl<'a> Evaluation<'a> {
             scratch: Vec::new(),
             index_scratch: index::Scratch::default(),
             folded_text: FoldedText::default(),
-            failed_while_reading: BTreeMap::new(),
+            failed_while_reading: FailedInputs::default(),
         }
     }
 
@@ -132,7 +132,7 @@ impl<'a> Evaluation<'a> {
     /// failed to fetch, and what it listed is not recorded.
     pub fn feed_failed(&mut self, feed: &str, why: &str) {
         self.failed_while_reading
-            .insert(feed.to_string(), why.to_string());
+            .insert(feed, FailedAt::Reading, why);
     }
 
     pub fn finish(mut self) -> Outcome {
@@ -140,7 +140,7 @@ impl<'a> Evaluation<'a> {
         let late = std::mem::take(&mut self.failed_while_reading);
         if !late.is_empty() {
             for state in &mut self.states {
-                state.skip_if_failed(&late);
+                state.skip_if_failed(&late, ctx);
             }
         }
         let mut out = Outcome {

@@ -67,8 +67,9 @@ impl Latch {
         if active {
             // Latched products of feeds that answered but no longer list them
             // are re-armed too; a feed that failed changes nothing.
-            let gone = latched_here()
-                .filter(|k| !self.seen.contains(*k) && !ctx.failed_feeds.contains_key(&k.feed));
+            let gone = latched_here().filter(|k| {
+                !self.seen.contains(*k) && ctx.failed.catalog_failed(&k.feed).is_none()
+            });
             out.latch_clear
                 .extend(gone.map(|k| (rule.name.clone(), k.clone())));
             out.latch_clear

@@ -35,26 +35,6 @@ pub(super) static EMPTY_SELECTOR: Selector = Selector {
     back_in_stock: None,
 };
 
-/// A rule's `match` and its action's `product` must both hold.
-pub(super) fn and_selectors(a: &Selector, b: &Selector) -> Selector {
-    let mut s = a.clone();
-    s.feed = s.feed.or_else(|| b.feed.clone());
-    s.id = s.id.or_else(|| b.id.clone());
-    s.gtin = s.gtin.or_else(|| b.gtin.clone());
-    s.name_words.extend(b.name_words.iter().cloned());
-    s.name = s.name.or_else(|| b.name.clone());
-    s.brand = s.brand.or_else(|| b.brand.clone());
-    s.category = s.category.or_else(|| b.category.clone());
-    s.price = s.price.or(b.price);
-    s.discount_pct = s.discount_pct.or(b.discount_pct);
-    s.on_sale = s.on_sale.or(b.on_sale);
-    s.available = s.available.or(b.available);
-    s.contains.extend(b.contains.iter().cloned());
-    s.allergens.extend(b.allergens.iter().cloned());
-    s.labels.extend(b.labels.iter().cloned());
-    s
-}
-
 #[derive(Debug, PartialEq, Eq)]
 pub(super) enum Match {
     Yes,

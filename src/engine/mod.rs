@@ -16,13 +16,14 @@
 //! `matching` whether a product satisfies a selector; `folded` and `index`
 //! make that cheap for every product of a large feed.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
 use crate::model::{
-    BasketItem, Forecast, Notification, NotifiedBefore, Observation, Product, ProductKey, Proposal,
+    BasketItem, FailedInputs, Forecast, Notification, NotifiedBefore, Observation, Product,
+    ProductKey, Proposal,
 };
 use crate::rules::RuleSet;
 
@@ -33,6 +34,7 @@ mod explain;
 mod facts;
 mod folded;
 mod index;
+mod inputs;
 mod latch;
 mod matching;
 mod prepare;
@@ -123,8 +125,9 @@ pub struct Context<'a> {
     pub rules: &'a RuleSet,
     pub basket: &'a [BasketItem],
     pub weather: Weather<'a>,
-    /// Feeds that did not answer this run, with why. Their products are unknown.
-    pub failed_feeds: &'a BTreeMap<String, String>,
+    /// Feeds that did not answer this run, with why and where: catalog feeds
+    /// (their products are unknown), facts and price-history sources.
+    pub failed: &'a FailedInputs,
     pub memory: &'a Memory,
 }
 
@@ -150,7 +153,7 @@ pub struct Outcome {
     /// Rules that ran on complete data this time.
     pub rules_ran: Vec<String>,
     /// Feeds that failed while being read.
-    pub failed_while_reading: BTreeMap<String, String>,
+    pub failed_while_reading: FailedInputs,
 }
 
 /// Evaluates every rule over all `products` (in feed order).

@@ -1,20 +1,23 @@
-//! Compiling the rules for one run: whether each runs at all (enabled, its
-//! feeds answered, its `when` holds), its action's work set up, and what each
-//! needs of a product, for the index.
+//! Compiling the rules for one run: whether each runs at all (enabled, the
+//! inputs it reads answered, its `when` holds), its action's work set up, and
+//! what each needs of a product, for the index.
 
-use std::collections::BTreeMap;
-
+use crate::model::FailedInputs;
 use crate::rules::{Condition, Rule};
 
 use super::actions::{PassedOver, Work};
 use super::conditions::eval_condition;
 use super::index::Anchor;
+use super::inputs::Inputs;
 use super::latch::Latch;
 use super::{Context, Weather};
 
 /// A rule while products stream past.
 pub(super) struct RuleState<'r> {
     pub(super) rule: &'r Rule,
+    /// What it reads that can fail: a feed that fails while being read is
+    /// checked against it too.
+    inputs: Inputs<'r>,
     pub(super) status: Status<'r>,
     /// Reason the `when` holds, to lead each proposal's reason.
     pub(super) when_reason: Option<String>,
@@ -43,7 +46,8 @@ impl<'a> RuleState<'a> {
     pub(super) fn new(rule: &'a Rule, ctx: &'a Context<'a>) -> Self {
         let mut latch = Latch::for_rule(rule, ctx.memory);
         let mut when_reason = None;
-        let status = match prepare(rule, ctx) {
+        let inputs = Inputs::of(rule);
+        let status = match prepare(rule, &inputs, ctx) {
             Ok((reason, work)) => {
                 when_reason = reason;
                 Status::Active(work)
@@ -57,6 +61,7 @@ impl<'a> RuleState<'a> {
         };
         RuleState {
             rule,
+            inputs,
             status,
             when_reason,
             passed: PassedOver::default(),
@@ -64,26 +69,35 @@ impl<'a> RuleState<'a> {
         }
     }
 
-    /// A feed that failed while being read: the rule is skipped if it needs it,
-    /// as if it had failed to fetch.
-    pub(super) fn skip_if_failed(&mut self, failed: &BTreeMap<String, String>) {
+    /// A feed that failed while being read: the rule is skipped if it reads
+    /// it, as if it had failed to fetch.
+    pub(super) fn skip_if_failed(&mut self, late: &FailedInputs, ctx: &Context) {
         if !matches!(self.status, Status::Active(_)) {
             return;
         }
-        if let Some(why) = failed_feed(self.rule, failed) {
-            self.status = Status::Skipped(why);
+        if let Some(why) = self.inputs.failure(late, ctx.basket, &Weather::NotNeeded) {
+            self.status = Status::Skipped(skipped(&why));
         }
     }
 }
 
+/// The `--explain` detail of a skipped rule.
+fn skipped(why: &str) -> String {
+    format!("skipped: {why}")
+}
+
 /// Decides whether the rule runs at all this time, and sets up its work; with
 /// the reason its `when` holds, if it has one.
-fn prepare<'a>(rule: &'a Rule, ctx: &Context) -> Result<(Option<String>, Work<'a>), Skip> {
+fn prepare<'a>(
+    rule: &'a Rule,
+    inputs: &Inputs,
+    ctx: &Context,
+) -> Result<(Option<String>, Work<'a>), Skip> {
     if !rule.enabled {
         return Err(Skip::Idle("disabled".into()));
     }
-    if let Some(why) = failed_feed(rule, ctx.failed_feeds) {
-        return Err(Skip::Skipped(why));
+    if let Some(why) = inputs.failure(ctx.failed, ctx.basket, &ctx.weather) {
+        return Err(Skip::Skipped(skipped(&why)));
     }
     let when_reason = match &rule.when {
         Some(when) => Some(when_holds(when, ctx)?),
@@ -93,35 +107,9 @@ fn prepare<'a>(rule: &'a Rule, ctx: &Context) -> Result<(Option<String>, Work<'a
     Ok((when_reason, work))
 }
 
-/// Why the rule cannot be judged with these feeds failed, if it cannot: it
-/// names one of them, or it acts on what is missing.
-fn failed_feed(rule: &Rule, failed: &BTreeMap<String, String>) -> Option<String> {
-    for feed in rule.named_feeds() {
-        if let Some(why) = failed.get(feed) {
-            return Some(format!("feed '{feed}' failed ({why})"));
-        }
-    }
-    // A feed that did not answer is unknown: never let it make a removal or a
-    // "lacks" fire.
-    if rule.acts_on_absence() {
-        if let Some((feed, why)) = failed.iter().next() {
-            return Some(format!(
-                "feed '{feed}' failed ({why}), and this rule acts on what is missing"
-            ));
-        }
-    }
-    None
-}
-
-/// The reason the `when` holds, or why the rule does not run.
+/// The reason the `when` holds, or why the rule does not run. (A failed
+/// forecast skipped the rule before: see `Inputs`.)
 fn when_holds(when: &Condition, ctx: &Context) -> Result<String, Skip> {
-    if when.uses_weather() {
-        if let Weather::Failed(why) = &ctx.weather {
-            return Err(Skip::Skipped(format!(
-                "the weather forecast failed ({why})"
-            )));
-        }
-    }
     let (holds, reason) = eval_condition(when, ctx);
     if holds {
         Ok(reason)

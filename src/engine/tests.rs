@@ -2,7 +2,6 @@
 //! `Memory` of earlier decisions, a fixed `now`. No I/O, so each case states
 //! exactly the world it judges.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::str::FromStr;
 
@@ -12,7 +11,8 @@ use rust_decimal::Decimal;
 use super::matching::keep_best;
 use super::*;
 use crate::model::{
-    ActionKind, Availability, BasketItem, Origin, Product, Proposal, ProposalStatus,
+    ActionKind, Availability, BasketItem, FailedAt, FailedInputs, Origin, Product, Proposal,
+    ProposalStatus,
 };
 use crate::rules::{parse_str, RuleSet};
 
@@ -67,13 +67,23 @@ fn item(p: &Product, quantity: u32) -> BasketItem {
 
 /// Runs the engine over `products` with this basket and memory.
 fn run(rules: &RuleSet, basket: &[BasketItem], memory: &Memory, products: &[Product]) -> Outcome {
-    let failed = BTreeMap::new();
+    run_failing(rules, basket, memory, products, &FailedInputs::default())
+}
+
+/// [`run`], with these feeds failed.
+fn run_failing(
+    rules: &RuleSet,
+    basket: &[BasketItem],
+    memory: &Memory,
+    products: &[Product],
+    failed: &FailedInputs,
+) -> Outcome {
     let ctx = Context {
         now: now(),
         rules,
         basket,
         weather: Weather::NotNeeded,
-        failed_feeds: &failed,
+        failed,
         memory,
     };
     evaluate(&ctx, products)
@@ -416,10 +426,20 @@ fn a_proposal_remembered_as_pending_is_reported_as_pending() {
     assert_eq!(out.proposals[0].status, ProposalStatus::Pending);
 }
 
+/// Bug: with any feed failing, every `remove` and every `lacks` was skipped,
+/// even those that read nothing but the basket.
 #[test]
-fn a_failed_feed_holds_back_removals_and_basket_lacks_rules() {
+fn a_failed_input_holds_back_only_the_rules_that_read_it() {
     let r = rules(
         r#"
+[feeds.other]
+kind = "json"
+url = "other.json"
+
+[feeds.off]
+kind = "openfoodfacts"
+url = "https://off.invalid"
+
 [[rule]]
 name = "No palm oil"
 match = { in = "basket", contains = ["palm-oil"] }
@@ -434,34 +454,44 @@ add = { product = { category = "Bread" } }
 name = "Chocolate"
 match = { category = "Chocolate" }
 add = {}
+
+[[rule]]
+name = "Other's chocolate"
+match = { feed = "other", category = "Chocolate" }
+add = {}
 "#,
     );
     let mut spread = product("SP1", "1.60", "Spreads");
     spread.contains.insert("palm-oil".into());
+    let mut theirs = product("O1", "2.50", "Chocolate");
+    theirs.feed = "other".into();
     let products = [
         product("B1", "1.10", "Bread"),
         product("C1", "2.10", "Chocolate"),
+        theirs,
     ];
     let basket = [item(&spread, 1)];
-    let mut failed = BTreeMap::new();
-    failed.insert("other".to_string(), "HTTP 500".to_string());
     let memory = Memory::default();
-    let ctx = Context {
-        now: now(),
-        rules: &r,
-        basket: &basket,
-        weather: Weather::NotNeeded,
-        failed_feeds: &failed,
-        memory: &memory,
+    let failing = |feed: &str, stage| {
+        let mut failed = FailedInputs::default();
+        failed.insert(feed, stage, "HTTP 500");
+        run_failing(&r, &basket, &memory, &products, &failed)
     };
-    let out = evaluate(&ctx, &products);
-    assert_eq!(ids(&out), ["C1"]);
-    let held = explanation(&out, "No palm oil");
+
+    let out = failing("other", FailedAt::Fetching);
+    assert_eq!(ids(&out), ["SP1", "B1", "C1"]);
+    let held = explanation(&out, "Other's chocolate");
     assert!(!held.evaluated && !held.fired, "{held:?}");
-    assert!(held.detail.starts_with("feed 'other' failed"), "{held:?}");
+    assert_eq!(held.detail, "skipped: feed 'other' failed: HTTP 500");
+
+    let out = failing("off", FailedAt::FactsLookup);
+    assert_eq!(ids(&out), ["B1", "C1", "O1"]);
+    let held = explanation(&out, "No palm oil");
+    assert!(!held.evaluated, "{held:?}");
+    assert_eq!(held.detail, "skipped: facts feed 'off' failed: HTTP 500");
 
     let out = run(&r, &basket, &memory, &products);
-    assert_eq!(ids(&out), ["SP1", "B1", "C1"]);
+    assert_eq!(ids(&out), ["SP1", "B1", "C1", "O1"]);
 }
 
 /// Open Food Facts is asked for each GTIN as the shop wrote it (it knows an

@@ -231,26 +231,6 @@ pub struct Rule {
     pub line: usize,
 }
 
-impl Rule {
-    /// Every feed a selector of this rule names.
-    pub fn named_feeds(&self) -> Vec<&str> {
-        let mut selectors: Vec<&Selector> = Vec::new();
-        selectors.extend(self.selector.as_ref());
-        selectors.extend(self.action.product_selector());
-        if let Some(w) = &self.when {
-            w.visit_selectors(&mut |s| selectors.push(s));
-        }
-        selectors.iter().filter_map(|s| s.feed.as_deref()).collect()
-    }
-
-    /// Whether the rule can take something away: a removal, or a condition that a
-    /// missing product would make true. Such rules never run on partial data.
-    pub fn acts_on_absence(&self) -> bool {
-        matches!(self.action, Action::Remove { .. })
-            || self.when.as_ref().is_some_and(Condition::has_lacks)
-    }
-}
-
 #[derive(Debug, Clone, PartialEq)]
 pub enum Condition {
     Weather(WeatherCondition),
@@ -271,18 +251,8 @@ impl Condition {
         }
     }
 
-    fn has_lacks(&self) -> bool {
-        match self {
-            Condition::BasketLacks(_) => true,
-            Condition::Weather(_) => false,
-            // `not has` is a `lacks` in disguise.
-            Condition::Not(_) => true,
-            Condition::BasketHas(_) => false,
-            Condition::All(c) | Condition::Any(c) => c.iter().any(Condition::has_lacks),
-        }
-    }
-
-    fn visit_selectors<'a>(&'a self, f: &mut impl FnMut(&'a Selector)) {
+    /// Calls `f` on every `has`/`lacks` selector, however deeply nested.
+    pub fn visit_selectors<'a>(&'a self, f: &mut impl FnMut(&'a Selector)) {
         match self {
             Condition::BasketHas(s) | Condition::BasketLacks(s) => f(s),
             Condition::Weather(_) => {}

@@ -12,7 +12,7 @@ use super::super::explain::{
 use super::super::folded::Folded;
 use super::super::index::Anchor;
 use super::super::latch::Latch;
-use super::super::matching::{and_selectors, check, check_ignoring_price, keep_best, rank, Match};
+use super::super::matching::{check, check_ignoring_price, keep_best, rank, Match};
 use super::super::{Context, Outcome};
 use super::{cooling_down, proposal, Ending, Finished, PassedOver, Sighting};
 
@@ -35,12 +35,7 @@ impl AddWork {
         limit: usize,
         prefer: Prefer,
     ) -> Result<AddWork, String> {
-        let selector = match (&rule.selector, product) {
-            (Some(m), Some(p)) if m.scope == Scope::Catalog => and_selectors(m, p),
-            (Some(m), None) if m.scope == Scope::Catalog => m.clone(),
-            (_, Some(p)) => p.clone(),
-            (_, None) => Selector::default(),
-        };
+        let selector = candidates(rule, product);
         if let Some(m) = &rule.selector {
             if m.scope == Scope::Basket {
                 let has = ctx
@@ -168,6 +163,18 @@ impl AddWork {
             }
         });
         Finished::Proposals(made, why_none)
+    }
+}
+
+/// What an add's candidates must match: its catalog `match` and its
+/// `product`, both (their intersection keeps every key of either, the history
+/// keys included); a basket `match` is a condition, not a filter.
+pub(in crate::engine) fn candidates(rule: &Rule, product: Option<&Selector>) -> Selector {
+    match (&rule.selector, product) {
+        (Some(m), Some(p)) if m.scope == Scope::Catalog => m.intersect(p),
+        (Some(m), None) if m.scope == Scope::Catalog => m.clone(),
+        (_, Some(p)) => p.clone(),
+        (_, None) => Selector::default(),
     }
 }
 

@@ -19,6 +19,7 @@ mod notify;
 mod remove;
 mod swap;
 
+pub(super) use add::candidates as add_candidates;
 use add::AddWork;
 use notify::NotifyWork;
 use remove::RemoveWork;
