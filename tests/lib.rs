@@ -5,6 +5,7 @@
 mod support;
 
 mod add_product;
+mod approved_swaps;
 mod bad_input;
 mod check;
 mod commands;

@@ -72,6 +72,7 @@ fn load_memory(ctx: &Context, ruleset: &RuleSet, store: &Store) -> Result<Memory
     Ok(Memory {
         pending: store.pending()?.into_iter().map(|p| p.id).collect(),
         declined: store.declines()?,
+        taken_out: store.taken_out()?,
         notified: store.notified_map()?,
         // Only rules with history conditions read the history: don't load it
         // for nothing (it can hold a point per watched product).

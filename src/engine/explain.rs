@@ -7,6 +7,7 @@ use chrono::Duration;
 use crate::model::{money, Product};
 use crate::rules::{Rule, Scope, Selector};
 
+use super::actions::PassedOver;
 use super::matching::{known_allergen, known_contains};
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -182,12 +183,8 @@ pub(super) fn first_run_detail(n: usize) -> String {
     )
 }
 
-pub(super) fn no_candidates_detail(
-    near_miss: &Option<Product>,
-    rule: &Rule,
-    cooling: usize,
-) -> String {
-    if let Some(p) = near_miss {
+pub(super) fn no_candidates_detail(passed: &PassedOver, rule: &Rule) -> String {
+    if let Some(p) = &passed.near_miss {
         let cmp = rule
             .selector
             .iter()
@@ -204,11 +201,18 @@ pub(super) fn no_candidates_detail(
             }
         }
     }
-    if cooling > 0 {
+    let matches = |n: usize| format!("{n} match{}", if n == 1 { "" } else { "es" });
+    let cooldown = human_duration(rule.cooldown);
+    if passed.cooling_down > 0 {
         return format!(
-            "{cooling} match{} declined recently (cooldown {})",
-            if cooling == 1 { "" } else { "es" },
-            human_duration(rule.cooldown)
+            "{} declined recently (cooldown {cooldown})",
+            matches(passed.cooling_down)
+        );
+    }
+    if passed.taken_out > 0 {
+        return format!(
+            "{} removed or swapped out recently (cooldown {cooldown})",
+            matches(passed.taken_out)
         );
     }
     "no product matched".to_string()

@@ -53,6 +53,9 @@ pub struct Memory {
     pub pending: HashSet<String>,
     /// Last decline per proposal id: when, and the price then.
     pub declined: HashMap<String, (DateTime<Utc>, Option<Decimal>)>,
+    /// Products the shopper approved removing or swapping out, and when last:
+    /// no rule proposes one back before its cooldown is over.
+    pub taken_out: HashMap<ProductKey, DateTime<Utc>>,
     /// Last notification per (rule, product).
     pub notified: HashMap<(String, ProductKey), NotifiedBefore>,
     /// Price history of the products rules watch.

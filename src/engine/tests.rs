@@ -523,3 +523,61 @@ swap = { without = ["palm-oil"] }
         ["3596710387557", "3596710387540", "40123455"]
     );
 }
+
+/// Bug 5 of issue 13: a product the shopper approved to swap out or remove
+/// came back at the next run, proposed by an add rule (or as a swap's
+/// alternative). It waits out each rule's cooldown, whatever its price.
+#[test]
+fn a_product_taken_out_is_not_proposed_back_until_the_cooldown_is_over() {
+    let r = rules(
+        r#"
+[[rule]]
+name = "Keep SP2"
+match = { id = "SP2" }
+add = {}
+cooldown = "3d"
+
+[[rule]]
+name = "No palm oil"
+match = { in = "basket", contains = ["palm-oil"] }
+swap = { without = ["palm-oil"], keep = [] }
+"#,
+    );
+    let mut palm = product("SP1", "1.60", "Spreads");
+    palm.contains.insert("palm-oil".into());
+    let mut free = product("SP2", "1.20", "Spreads");
+    free.free_from.insert("palm-oil".into());
+    let basket = [item(&palm, 1)];
+    let products = [palm.clone(), free.clone()];
+    let mut memory = Memory::default();
+    memory
+        .taken_out
+        .insert(free.key(), now() - Duration::days(2));
+    let out = run(&r, &basket, &memory, &products);
+    assert!(ids(&out).is_empty(), "{:?}", out.proposals);
+    assert_eq!(
+        explanation(&out, "Keep SP2").detail,
+        "1 match removed or swapped out recently (cooldown 3d)"
+    );
+    assert!(
+        out.notices.is_empty(),
+        "there is an alternative: {:?}",
+        out.notices
+    );
+
+    // Each rule's own cooldown: the add's 3 days are over, the swap's 7 not.
+    memory
+        .taken_out
+        .insert(free.key(), now() - Duration::days(3));
+    let out = run(&r, &basket, &memory, &products);
+    assert_eq!(out.proposals.len(), 1);
+    assert_eq!(out.proposals[0].rule, "Keep SP2");
+    assert_eq!(
+        explanation(&out, "No palm oil").detail,
+        "every alternative was removed or swapped out recently (cooldown)"
+    );
+    memory
+        .taken_out
+        .insert(free.key(), now() - Duration::days(7));
+    assert_eq!(ids(&run(&r, &basket, &memory, &products)), ["SP2", "SP2"]);
+}

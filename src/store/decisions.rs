@@ -15,7 +15,7 @@ use super::basket::{add_in, delete_item, item_by_key};
 use super::encode::{parse_decimal, parse_ts, ts};
 use super::error::{corrupt, At};
 use super::{Store, StoreError};
-use crate::model::{ActionKind, Origin, Proposal};
+use crate::model::{ActionKind, Origin, ProductKey, Proposal};
 use crate::text;
 
 /// What `apply_decision` did.
@@ -174,6 +174,43 @@ impl Store {
                     parse_decimal(&self.path, price.as_deref())?,
                 ),
             );
+        }
+        Ok(out)
+    }
+
+    /// The products the shopper approved taking out of the basket (removed, or
+    /// swapped out for another), each with the time of the latest such
+    /// approval: the engine treats them like a declined proposal of the
+    /// product for every rule that would bring them back, so an approved swap
+    /// does not come undone on the next run.
+    pub fn taken_out(&self) -> Result<HashMap<ProductKey, DateTime<Utc>>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT decided_at,
+                        CASE action WHEN 'swap' THEN replaces_feed ELSE feed END,
+                        CASE action WHEN 'swap' THEN replaces_id ELSE product_id END
+                 FROM decisions
+                 WHERE decision = 'approved' AND action IN ('remove', 'swap')
+                 ORDER BY decided_at ASC, id ASC",
+            )
+            .at(&self.path)?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, Option<String>>(1)?,
+                    r.get::<_, Option<String>>(2)?,
+                ))
+            })
+            .at(&self.path)?;
+        let mut out = HashMap::new();
+        for row in rows {
+            // A swap recorded without what it replaced names nothing taken out.
+            if let (at, Some(feed), Some(id)) = row.at(&self.path)? {
+                // Ascending order: later approvals overwrite earlier ones.
+                out.insert(ProductKey { feed, id }, parse_ts(&self.path, &at)?);
+            }
         }
         Ok(out)
     }

@@ -363,6 +363,29 @@ fn approved_add_remove_and_swap_change_the_basket_and_the_history() {
     assert_eq!(history[2].currency.as_deref(), Some("GBP"));
     assert_eq!(history[1].quantity, 2);
     assert_eq!(store.history(1).unwrap().len(), 1);
+
+    // Taken out: the swapped-out spread and the removed cream, not the
+    // alternative the swap brought in nor the approved add.
+    let taken_out = store.taken_out().unwrap();
+    let mut keys: Vec<(String, DateTime<Utc>)> = taken_out
+        .into_iter()
+        .map(|(k, at)| (k.to_string(), at))
+        .collect();
+    keys.sort();
+    assert_eq!(
+        keys,
+        [("g/SPREAD".to_string(), t(3)), ("g/SUN".to_string(), t(5))]
+    );
+}
+
+#[test]
+fn a_declined_removal_takes_nothing_out() {
+    let (_dir, mut store) = open_temp();
+    let cream = product("g", "SUN", "Sun cream", Some("7.99"), "GBP");
+    store.add_item(&cream, 1, &Origin::Manual, t(0)).unwrap();
+    let remove = proposal("Too dear", ActionKind::Remove, cream, None);
+    store.apply_decision(&remove, false, t(1)).unwrap();
+    assert!(store.taken_out().unwrap().is_empty());
 }
 
 #[test]

@@ -14,7 +14,7 @@ use super::super::index::Anchor;
 use super::super::latch::Latch;
 use super::super::matching::{check, check_ignoring_price, keep_best, rank, Match};
 use super::super::{Context, Outcome};
-use super::{cooling_down, proposal, Ending, Finished, PassedOver, Sighting};
+use super::{cooling_down, proposal, taken_out_recently, Ending, Finished, PassedOver, Sighting};
 
 pub(in crate::engine) struct AddWork {
     selector: Box<Selector>,
@@ -96,6 +96,10 @@ impl AddWork {
             }
             Match::No => return,
         }
+        if taken_out_recently(ctx, rule, product) {
+            passed.taken_out += 1;
+            return;
+        }
         // The proposal's id matters only to a latched rule or a recent
         // decline; most runs have neither, so most matches skip hashing it.
         if seen.latched || !ctx.memory.declined.is_empty() {
@@ -159,7 +163,7 @@ impl AddWork {
             } else if end.latch.first_run_skip && !end.latch.set.is_empty() {
                 first_run_detail(end.latch.set.len())
             } else {
-                no_candidates_detail(&end.passed.near_miss, rule, end.passed.cooling_down)
+                no_candidates_detail(end.passed, rule)
             }
         });
         Finished::Proposals(made, why_none)

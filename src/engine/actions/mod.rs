@@ -54,6 +54,9 @@ pub(super) struct PassedOver {
     pub(super) near_miss: Option<Product>,
     /// Candidates passed over because the shopper declined them recently.
     pub(super) cooling_down: usize,
+    /// Candidates passed over because the shopper recently approved removing
+    /// them or swapping them out.
+    pub(super) taken_out: usize,
     /// Candidates passed over because the rule already fired for them and their
     /// condition has not been false since.
     pub(super) latched_held: usize,
@@ -190,6 +193,20 @@ fn cooling_down(ctx: &Context, rule: &Rule, id: &str, price_now: Option<Decimal>
     // A price that has fallen since the decline is news worth showing again.
     let fell = matches!((price_now, price_then), (Some(now), Some(then)) if now < *then);
     !fell
+}
+
+/// The shopper approved taking the product out of the basket (a removal, or
+/// a swap for another) recently enough for the rule's cooldown to hold it
+/// back, whatever its price: proposing it again would undo that decision.
+#[inline]
+fn taken_out_recently(ctx: &Context, rule: &Rule, p: &Product) -> bool {
+    if ctx.memory.taken_out.is_empty() {
+        return false;
+    }
+    ctx.memory
+        .taken_out
+        .get(&p.key())
+        .is_some_and(|when| ctx.now - *when < rule.cooldown)
 }
 
 fn proposal(

@@ -77,7 +77,7 @@ impl<'r> NotifyWork<'r> {
                 detail: if end.latch.first_run_skip && !end.latch.set.is_empty() {
                     first_run_detail(end.latch.set.len())
                 } else {
-                    no_candidates_detail(&end.passed.near_miss, rule, 0)
+                    no_candidates_detail(end.passed, rule)
                 },
             });
             return Finished::Said;

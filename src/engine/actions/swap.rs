@@ -15,7 +15,7 @@ use super::super::matching::{
     check, known_free_of_allergen, known_free_of_trait, rank, Match, EMPTY_SELECTOR,
 };
 use super::super::{Context, Outcome};
-use super::{cooling_down, proposal, Ending, Finished, PassedOver, Sighting};
+use super::{cooling_down, proposal, taken_out_recently, Ending, Finished, PassedOver, Sighting};
 
 pub(in crate::engine) struct SwapWork<'r> {
     without: &'r [String],
@@ -100,6 +100,7 @@ impl<'r> SwapWork<'r> {
             return;
         }
         let (product, folded, seq) = (seen.folded.product, seen.folded, seen.seq);
+        let taken_out = taken_out_recently(ctx, rule, product);
         for slot in self.watched.iter_mut() {
             if self.keep_category
                 && !slot
@@ -107,6 +108,12 @@ impl<'r> SwapWork<'r> {
                     .as_ref()
                     .is_some_and(|c| folded.in_category(c))
             {
+                continue;
+            }
+            if taken_out {
+                passed.taken_out += 1;
+                // There is an alternative: "no alternative" would be untrue.
+                slot.declined = true;
                 continue;
             }
             let declined = !ctx.memory.declined.is_empty() && {
@@ -199,6 +206,8 @@ impl<'r> SwapWork<'r> {
         let why_none = made.is_empty().then(|| {
             if end.passed.cooling_down > 0 {
                 "every alternative was declined recently (cooldown)".to_string()
+            } else if end.passed.taken_out > 0 {
+                "every alternative was removed or swapped out recently (cooldown)".to_string()
             } else {
                 "no basket item to swap has a known-safe alternative".to_string()
             }
