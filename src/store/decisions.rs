@@ -182,7 +182,8 @@ impl Store {
     /// swapped out for another), each with the time of the latest such
     /// approval: the engine treats them like a declined proposal of the
     /// product for every rule that would bring them back, so an approved swap
-    /// does not come undone on the next run.
+    /// does not come undone on the next run. Hand removals (`basket remove`,
+    /// recorded as rule "manual") are left to re-arming, as docs/rules.md says.
     pub fn taken_out(&self) -> Result<HashMap<ProductKey, DateTime<Utc>>, StoreError> {
         let mut stmt = self
             .conn
@@ -192,6 +193,7 @@ impl Store {
                         CASE action WHEN 'swap' THEN replaces_id ELSE product_id END
                  FROM decisions
                  WHERE decision = 'approved' AND action IN ('remove', 'swap')
+                   AND rule <> 'manual'
                  ORDER BY decided_at ASC, id ASC",
             )
             .at(&self.path)?;

@@ -379,13 +379,21 @@ fn approved_add_remove_and_swap_change_the_basket_and_the_history() {
 }
 
 #[test]
-fn a_declined_removal_takes_nothing_out() {
+fn a_declined_removal_or_one_by_hand_takes_nothing_out() {
     let (_dir, mut store) = open_temp();
     let cream = product("g", "SUN", "Sun cream", Some("7.99"), "GBP");
     store.add_item(&cream, 1, &Origin::Manual, t(0)).unwrap();
     let remove = proposal("Too dear", ActionKind::Remove, cream, None);
     store.apply_decision(&remove, false, t(1)).unwrap();
     assert!(store.taken_out().unwrap().is_empty());
+    // A removal by hand is not a proposal approved: re-arming handles it.
+    let by_hand = Proposal {
+        rule: "manual".into(),
+        ..remove
+    };
+    store.apply_decision(&by_hand, true, t(2)).unwrap();
+    assert!(store.taken_out().unwrap().is_empty());
+    assert!(store.basket().unwrap().is_empty());
 }
 
 #[test]
