@@ -119,7 +119,8 @@ pub enum Command {
 pub enum NotifyCommand {
     /// Send a test message and show what the server answered
     Test {
-        /// `email` or `webhook` [default: every configured channel]
+        /// `email`, `webhook`, `telegram`, `discord`, `slack`, `gotify`, `matrix` or
+        /// `pushover` [default: every configured channel]
         channel: Option<String>,
     },
 }

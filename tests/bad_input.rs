@@ -450,7 +450,7 @@ match = { on_sale = true }
 notify = { channels = ["webhook"] }
 "#,
         &[
-            &format!("{P}:9:23: channel 'webhook' is not configured"),
+            &format!("{P}:9:24: channel 'webhook' is not configured"),
             "add a [notify.webhook] table",
         ],
     );

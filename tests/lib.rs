@@ -7,6 +7,7 @@ mod support;
 mod add_product;
 mod approved_swaps;
 mod bad_input;
+mod channels;
 mod check;
 mod commands;
 mod crash;

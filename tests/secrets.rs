@@ -448,3 +448,120 @@ fn a_world_writable_rules_file_is_warned_about() {
         );
     }
 }
+
+// ---------------------------------------------------------------------------
+// The chat and push channels (issue 17)
+
+/// Each channel's token, user key or webhook URL: in no output, whether the
+/// services accept or refuse (quoting the secret back, as some do), nor in
+/// the store or the cache.
+#[test]
+fn chat_channel_secrets_never_show() {
+    use crate::channels;
+    let server = TestServer::start();
+    server.set("/grocer.json", Reply::fixture("catalog/grocer.json"));
+    let mut env = TestEnv::new();
+    env.write_rules(&server.expand(&format!(
+        r#"
+[settings]
+currency = "GBP"
+
+[feeds.grocer]
+kind = "json"
+url = "$SERVER/grocer.json"
+{tables}
+[[rule]]
+name = "Pet supplies deals"
+match = {{ category = "pet supplies", on_sale = true }}
+notify = {{ channels = [{list}] }}
+
+[[rule]]
+name = "Sun cream"
+match = {{ name = "sun cream spf 30" }}
+add = {{}}
+"#,
+        tables = channels::TABLES,
+        list = channels::ALL
+            .iter()
+            .map(|c| format!("\"{c}\""))
+            .collect::<Vec<_>>()
+            .join(", "),
+    )));
+    channels::set_secrets(&mut env, &server);
+    let scan = |what: &str, text: &str| {
+        for s in channels::SECRETS {
+            assert!(!text.contains(s), "{what} shows {s}:\n{text}");
+        }
+    };
+    let runs: &[&[&str]] = &[
+        &["notify", "test", "--verbose"],
+        &["check", "--no-input", "--notify", "--verbose"],
+        &[
+            "check",
+            "--no-input",
+            "--notify",
+            "--verbose",
+            "--format",
+            "json",
+        ],
+        &[
+            "check",
+            "--yes",
+            "--notify",
+            "--verbose",
+            "--format",
+            "summary",
+        ],
+        &["history", "--format", "json"],
+        &["rules", "list"],
+        &["rules", "check"],
+    ];
+    // Refusing, and quoting every secret back.
+    let quoted = format!("denied: {}", channels::SECRETS.join(" "));
+    for path in server_paths(&env) {
+        server.set(&path, Reply::status(401, quoted.clone()));
+    }
+    for args in runs {
+        scan(&format!("{args:?}"), &env.run(args).streams());
+    }
+    // Accepting, and quoting them back on success too.
+    channels::answer_success(&server);
+    for args in runs {
+        let out = env.run(args);
+        scan(&format!("{args:?}"), &out.streams());
+    }
+    for file in files_under(&env.data_dir())
+        .into_iter()
+        .chain(files_under(&env.cache_dir()))
+    {
+        let bytes = std::fs::read(&file).expect("read a stored file");
+        scan(
+            &file.display().to_string(),
+            &String::from_utf8_lossy(&bytes),
+        );
+    }
+    // The services did get them: the redaction is in what basket shows only.
+    let seen: String = server
+        .requests()
+        .iter()
+        .map(|r| {
+            format!(
+                "{} {:?} {}",
+                r.url,
+                r.headers,
+                String::from_utf8_lossy(&r.body)
+            )
+        })
+        .collect();
+    for s in channels::SECRETS {
+        assert!(seen.contains(s), "{s} was never sent");
+    }
+}
+
+/// The paths the six services are reached at, from the environment's secrets.
+fn server_paths(_env: &TestEnv) -> Vec<String> {
+    crate::channels::PATHS
+        .iter()
+        .map(|p| p.to_string())
+        .collect()
+}

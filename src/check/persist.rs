@@ -198,7 +198,8 @@ pub fn send_queued(
                 continue;
             }
         };
-        match crate::notify::send(&ruleset.notify, &entry.channel, &message) {
+        let id = crate::notify::message_id(entry.id, entry.created_at);
+        match crate::notify::send(&ruleset.notify, &entry.channel, &message, &id) {
             Ok(answer) => {
                 ctx.info(&format!("notify {}: sent ({answer})", entry.channel));
                 store.mark_sent(entry.id, &answer, ctx.now)?;

@@ -18,7 +18,7 @@ pub fn run(ctx: &Context, args: &CheckArgs) -> CmdResult {
         Some(crate::lock::acquire(&ctx.data_dir, args.wait)?)
     };
     if args.notify && ruleset.notify.channels().is_empty() {
-        ctx.warn("--notify: no [notify.email] or [notify.webhook] in the rules file; nothing will be sent");
+        ctx.warn("--notify: no [notify.*] channel in the rules file; nothing will be sent");
     }
     let mut gathered = check::gather(ctx, &ruleset, args.offline, true)?;
     check::ensure_some_feed_answered(

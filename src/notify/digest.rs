@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{escape, Message};
+use super::{escape, Entry, Message, Section};
 use crate::model::{Notification, Proposal};
 use crate::output::report::{price_of, NotificationView, ProposalView};
 
@@ -55,6 +55,8 @@ impl<'a> Digest<'a> {
                 "notifications": notifications,
                 "proposals": proposals,
             }),
+            sections: sections(&notifications, &proposals),
+            footer: (!proposals.is_empty()).then(|| "Decide with: basket review".to_string()),
         }
     }
 }
@@ -72,6 +74,50 @@ fn subject(notifications: &[NotificationView], proposals: &[ProposalView]) -> St
         parts.push(n.rule.clone());
     }
     format!("basket: {}", parts.join(", "))
+}
+
+/// The digest's products as sections, for the channels that lay them out
+/// themselves and cut them at a product boundary.
+fn sections(notifications: &[NotificationView], proposals: &[ProposalView]) -> Vec<Section> {
+    let mut out: Vec<Section> = notifications
+        .iter()
+        .map(|n| Section {
+            title: n.rule.clone(),
+            entries: n
+                .products
+                .iter()
+                .map(|p| {
+                    let was = p
+                        .regular_price
+                        .as_ref()
+                        .map(|r| format!(", was {r}"))
+                        .unwrap_or_default();
+                    Entry {
+                        name: p.name.clone(),
+                        detail: format!("{}{was}", price_of(p)),
+                        url: p.url.clone(),
+                    }
+                })
+                .collect(),
+        })
+        .collect();
+    if !proposals.is_empty() {
+        out.push(Section {
+            title: "New proposals, waiting for your decision".into(),
+            entries: proposals
+                .iter()
+                .map(|p| Entry {
+                    name: match &p.replaces {
+                        Some(r) => format!("swap {} for {}", r.name, p.product.name),
+                        None => format!("{} {}", p.action, p.product.name),
+                    },
+                    detail: format!("{}: {} [{}]", price_of(&p.product), p.reason, p.rule),
+                    url: p.product.url.clone(),
+                })
+                .collect(),
+        });
+    }
+    out
 }
 
 fn text_body(notifications: &[NotificationView], proposals: &[ProposalView]) -> String {

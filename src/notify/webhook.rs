@@ -1,26 +1,34 @@
 //! `[notify.webhook]`: the message POSTed to a URL, as the digest's JSON or in
 //! ntfy's shape (the text as the body, the subject as a `Title` header).
 
+use super::http::{env_url, host_of, url_secrets};
 use super::{http_client, redact_secrets, redact_url, Message, NotifyError};
-use crate::rules::{WebhookConfig, WebhookFormat};
+use crate::rules::{WebhookConfig, WebhookFormat, WebhookUrl};
 
 pub(super) fn send(cfg: &WebhookConfig, msg: &Message) -> Result<String, NotifyError> {
+    // A URL from the environment is a secret: messages name its host only.
+    let (url, shown, mut secrets) = match &cfg.url {
+        WebhookUrl::Literal(u) => (u.clone(), redact_url(u), Vec::new()),
+        WebhookUrl::Env(var) => {
+            let (u, raw) = env_url("webhook", var)?;
+            (u.to_string(), host_of(&u), url_secrets(&raw, &u))
+        }
+    };
     let client = http_client()?;
     let ntfy = cfg.format == WebhookFormat::Ntfy;
     let mut req = if ntfy {
         // ntfy takes the message as the body and the title as a header.
         client
-            .post(&cfg.url)
+            .post(&url)
             .header("Title", ascii_header(&msg.subject))
             .header("Tags", "shopping_cart")
             .body(msg.text.clone())
     } else {
         client
-            .post(&cfg.url)
+            .post(&url)
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .body(msg.json.to_string())
     };
-    let mut secrets = Vec::new();
     for (name, var) in &cfg.headers_env {
         let value = std::env::var(var).map_err(|_| NotifyError::MissingEnv(var.clone()))?;
         // `Bearer t0ken`: the server may quote the token alone.
@@ -32,7 +40,7 @@ pub(super) fn send(cfg: &WebhookConfig, msg: &Message) -> Result<String, NotifyE
         // reqwest's message repeats the URL, which may hold a token.
         NotifyError::Send(format!(
             "webhook {}: {}",
-            redact_url(&cfg.url),
+            shown,
             redact_secrets(&e.without_url().to_string(), &secrets)
         ))
     })?;
@@ -46,7 +54,7 @@ pub(super) fn send(cfg: &WebhookConfig, msg: &Message) -> Result<String, NotifyE
     } else {
         Err(NotifyError::Send(format!(
             "webhook {}: {}",
-            redact_url(&cfg.url),
+            shown,
             answer.trim()
         )))
     }

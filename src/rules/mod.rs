@@ -4,6 +4,7 @@
 //! `load` either returns a complete [`RuleSet`] or every problem found, each
 //! pointing at `path:line:column`; nothing downstream ever sees half a file.
 
+mod channels;
 mod diagnostic;
 mod parse;
 mod selector;
@@ -14,6 +15,10 @@ use std::path::{Path, PathBuf};
 use chrono::Weekday;
 use rust_decimal::Decimal;
 
+pub use channels::{
+    GotifyConfig, HookConfig, MatrixConfig, PushoverConfig, TelegramConfig, PUSHOVER_URL,
+    TELEGRAM_URL,
+};
 pub use diagnostic::{Diagnostic, RulesError};
 pub use selector::{PriceDrop, Scope, Selector};
 
@@ -85,6 +90,12 @@ pub struct WeatherConfig {
 pub struct NotifyConfig {
     pub email: Option<EmailConfig>,
     pub webhook: Option<WebhookConfig>,
+    pub telegram: Option<TelegramConfig>,
+    pub discord: Option<HookConfig>,
+    pub slack: Option<HookConfig>,
+    pub gotify: Option<GotifyConfig>,
+    pub matrix: Option<MatrixConfig>,
+    pub pushover: Option<PushoverConfig>,
 }
 
 impl NotifyConfig {
@@ -93,6 +104,12 @@ impl NotifyConfig {
         match channel {
             Channel::Email => self.email.is_some(),
             Channel::Webhook => self.webhook.is_some(),
+            Channel::Telegram => self.telegram.is_some(),
+            Channel::Discord => self.discord.is_some(),
+            Channel::Slack => self.slack.is_some(),
+            Channel::Gotify => self.gotify.is_some(),
+            Channel::Matrix => self.matrix.is_some(),
+            Channel::Pushover => self.pushover.is_some(),
         }
     }
 
@@ -116,17 +133,38 @@ impl NotifyConfig {
 pub enum Channel {
     Email,
     Webhook,
+    Telegram,
+    Discord,
+    Slack,
+    Gotify,
+    Matrix,
+    Pushover,
 }
 
 impl Channel {
     /// In the order `channels()` lists them.
-    pub const ALL: [Channel; 2] = [Channel::Email, Channel::Webhook];
+    pub const ALL: [Channel; 8] = [
+        Channel::Email,
+        Channel::Webhook,
+        Channel::Telegram,
+        Channel::Discord,
+        Channel::Slack,
+        Channel::Gotify,
+        Channel::Matrix,
+        Channel::Pushover,
+    ];
 
     /// As the rules file spells it, and the outbox stores it.
     pub fn as_str(self) -> &'static str {
         match self {
             Channel::Email => "email",
             Channel::Webhook => "webhook",
+            Channel::Telegram => "telegram",
+            Channel::Discord => "discord",
+            Channel::Slack => "slack",
+            Channel::Gotify => "gotify",
+            Channel::Matrix => "matrix",
+            Channel::Pushover => "pushover",
         }
     }
 
@@ -183,10 +221,18 @@ impl SmtpTls {
 
 #[derive(Debug, Clone)]
 pub struct WebhookConfig {
-    pub url: String,
+    pub url: WebhookUrl,
     pub format: WebhookFormat,
     /// Header name -> environment variable holding its value.
     pub headers_env: Vec<(String, String)>,
+}
+
+/// `[notify.webhook]`'s address: written in the file (`url`), or, when it
+/// carries a token, named by an environment variable (`url_env`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WebhookUrl {
+    Literal(String),
+    Env(String),
 }
 
 /// `[notify.webhook] format`: what the POST carries.

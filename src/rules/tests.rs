@@ -352,7 +352,8 @@ fn notify_on_a_channel_that_is_not_configured_is_refused() {
     let d = problem(&with_head(
         "[[rule]]\nname = \"Deals\"\nmatch = { on_sale = true }\nnotify = { channels = [\"email\"] }\n",
     ));
-    at(&d, 10, 23, "[\"email\"]");
+    // The name itself, not the whole list (issue 17).
+    at(&d, 10, 24, "\"email\"");
     assert_eq!(d.message, "channel 'email' is not configured");
     assert_eq!(
         hint(&d),
@@ -366,6 +367,12 @@ fn notify_on_an_unknown_channel_is_refused() {
         "[[rule]]\nname = \"Deals\"\nmatch = { on_sale = true }\nnotify = { channels = [\"sms\"] }\n",
     ));
     assert_eq!(d.message, "unknown channel 'sms'");
+    let d = problem(&with_head(
+        "[[rule]]\nname = \"Deals\"\nmatch = { on_sale = true }\nnotify = { channels = [\"telegarm\"] }\n",
+    ));
+    at(&d, 10, 24, "\"telegarm\"");
+    assert_eq!(d.message, "unknown channel 'telegarm'");
+    assert_eq!(hint(&d), "did you mean 'telegram'?");
 }
 
 /// `[notify.email]` for the notify tests; `tls` is the one line that varies (line 5).

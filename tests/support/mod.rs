@@ -454,6 +454,8 @@ impl Reply {
 #[derive(Debug, Default)]
 struct Route {
     reply: Option<Reply>,
+    /// One-off replies, answered in order before `reply` (a 429, then a 200).
+    queue: std::collections::VecDeque<Reply>,
     hits: usize,
     /// Requests answered `304 Not Modified` because of a [`Reply::etag`].
     not_modified: usize,
@@ -467,6 +469,37 @@ struct Route {
 /// thread, so a route can be replaced between two runs of the binary.
 type Routes = Arc<Mutex<HashMap<String, Route>>>;
 
+/// One request as the server received it.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    pub method: String,
+    /// Path and query, as sent (percent-encoding kept).
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Recorded {
+    /// A header by case-insensitive name.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("{} {}: body is not JSON: {e}", self.method, self.url))
+    }
+}
+
+type Log = Arc<Mutex<Vec<Recorded>>>;
+
+fn lock_log(log: &Log) -> MutexGuard<'_, Vec<Recorded>> {
+    log.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
 /// A local HTTP server standing in for every feed and for Open-Meteo, on an
 /// ephemeral port of 127.0.0.1, answering from routes the test sets.
 ///
@@ -477,6 +510,7 @@ type Routes = Arc<Mutex<HashMap<String, Route>>>;
 pub struct TestServer {
     server: Arc<tiny_http::Server>,
     routes: Routes,
+    log: Log,
     port: u16,
     thread: Option<JoinHandle<()>>,
 }
@@ -491,17 +525,20 @@ impl TestServer {
             .port();
         let server = Arc::new(server);
         let routes = Routes::default();
+        let log = Log::default();
         let thread = {
             let server = Arc::clone(&server);
             let routes = Arc::clone(&routes);
+            let log = Arc::clone(&log);
             thread::Builder::new()
                 .name(format!("test-server-{port}"))
-                .spawn(move || serve(&server, &routes))
+                .spawn(move || serve(&server, &routes, &log))
                 .expect("start the test server thread")
         };
         TestServer {
             server,
             routes,
+            log,
             port,
             thread: Some(thread),
         }
@@ -530,6 +567,22 @@ impl TestServer {
     /// Sets (or replaces) the reply of `path`. Hits and recorded requests are kept.
     pub fn set(&self, path: &str, reply: Reply) {
         self.routes().entry(route_key(path)).or_default().reply = Some(reply);
+    }
+
+    /// Queues replies for the next requests to `path`, in order; once they are
+    /// used up, the reply [`TestServer::set`] gave answers again.
+    pub fn push(&self, path: &str, reply: Reply) {
+        self.routes()
+            .entry(route_key(path))
+            .or_default()
+            .queue
+            .push_back(reply);
+    }
+
+    /// Every request received so far, in order: method, URL (path and query),
+    /// headers and body, for tests that check each request a service got.
+    pub fn requests(&self) -> Vec<Recorded> {
+        lock_log(&self.log).clone()
     }
 
     /// Makes `path` unknown again (404).
@@ -623,7 +676,7 @@ fn route_key(url: &str) -> String {
     format!("/{}", path.trim_start_matches('/'))
 }
 
-fn serve(server: &tiny_http::Server, routes: &Routes) {
+fn serve(server: &tiny_http::Server, routes: &Routes, log: &Log) {
     for mut request in server.incoming_requests() {
         let mut body = Vec::new();
         let _ = std::io::Read::read_to_end(request.as_reader(), &mut body);
@@ -646,9 +699,16 @@ fn serve(server: &tiny_http::Server, routes: &Routes) {
                     )
                 })
                 .collect();
+            lock_log(log).push(Recorded {
+                method: route.last_method.clone().unwrap_or_default(),
+                url: request.url().to_string(),
+                headers: route.last_headers.clone(),
+                body: route.last_body.clone(),
+            });
             let reply = route
-                .reply
-                .clone()
+                .queue
+                .pop_front()
+                .or_else(|| route.reply.clone())
                 .unwrap_or_else(|| Reply::status(404, "no route in the test server"));
             match &reply.etag {
                 Some(tag) if if_none_match_lists(&route.last_headers, tag) => {

@@ -235,22 +235,28 @@ impl Parser<'_> {
         Some(Action::Notify { channels, limit })
     }
 
-    /// `channels = ["email", "webhook"]`: each known and configured. Kept as
-    /// the names the outbox stores.
+    /// `channels = ["email", "telegram"]`: each known and configured, each
+    /// mistake pointed at where it is written. Kept as the names the outbox stores.
     fn channels(&mut self, c: &Value, ctx: &RuleCtx) -> Option<Vec<String>> {
         let list = self.string_list(c, "channels")?;
-        for name in &list {
+        // The span of each entry, so a mistake points at its own name.
+        let spans: Vec<_> = match c.get_ref() {
+            DeValue::Array(items) => items.iter().map(|i| i.span()).collect(),
+            _ => vec![c.span()],
+        };
+        for (name, span) in list.iter().zip(spans) {
             let Some(channel) = Channel::parse(name) else {
-                self.error_hint(
-                    c.span(),
-                    format!("unknown channel '{name}'"),
-                    "channels are \"email\" and \"webhook\"",
-                );
+                let names = Channel::ALL.map(Channel::as_str);
+                let hint = match closest(name, &names) {
+                    Some(b) => format!("did you mean '{b}'?"),
+                    None => format!("channels are {}", names.join(", ")),
+                };
+                self.error_hint(span, format!("unknown channel '{name}'"), hint);
                 return None;
             };
             if !ctx.notify.has(channel) {
                 self.error_hint(
-                    c.span(),
+                    span,
                     format!("channel '{channel}' is not configured"),
                     format!("add a [notify.{channel}] table, or drop '{channel}' from channels"),
                 );

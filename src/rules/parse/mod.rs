@@ -18,6 +18,7 @@ use super::{
 use crate::feeds::{open_meteo, FeedSource};
 
 mod action;
+mod channels;
 mod condition;
 mod feeds;
 mod notify;

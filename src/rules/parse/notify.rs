@@ -1,9 +1,12 @@
-//! `[notify.email]` and `[notify.webhook]`: the channels `notify` rules send to.
+//! `[notify]`: the channels `notify` rules send to; `[notify.email]` and
+//! `[notify.webhook]` here, the chat and push services in `channels.rs`.
 
+use super::channels::url_secret;
 use super::{closest, Parser, Value};
-use crate::rules::{EmailConfig, NotifyConfig, SmtpTls, WebhookConfig, WebhookFormat};
+use crate::rules::{
+    Channel, EmailConfig, NotifyConfig, SmtpTls, WebhookConfig, WebhookFormat, WebhookUrl,
+};
 
-const NOTIFY_KEYS: &[&str] = &["email", "webhook"];
 const EMAIL_KEYS: &[&str] = &[
     "smtp",
     "from",
@@ -13,7 +16,7 @@ const EMAIL_KEYS: &[&str] = &[
     "password_command",
     "tls",
 ];
-const WEBHOOK_KEYS: &[&str] = &["url", "format", "headers"];
+const WEBHOOK_KEYS: &[&str] = &["url", "url_env", "format", "headers"];
 
 impl Parser<'_> {
     pub(super) fn notify(&mut self, v: &Value) -> NotifyConfig {
@@ -21,12 +24,20 @@ impl Parser<'_> {
         let Some(t) = self.table(v, "[notify]") else {
             return out;
         };
-        self.check_keys(t, NOTIFY_KEYS, "[notify]");
-        if let Some(e) = t.get("email") {
-            out.email = self.email(e);
-        }
-        if let Some(w) = t.get("webhook") {
-            out.webhook = self.webhook(w);
+        let names = Channel::ALL.map(Channel::as_str);
+        self.check_keys(t, &names, "[notify]");
+        for (key, v) in t.iter() {
+            match Channel::parse(key.get_ref()) {
+                Some(Channel::Email) => out.email = self.email(v),
+                Some(Channel::Webhook) => out.webhook = self.webhook(v),
+                Some(Channel::Telegram) => out.telegram = self.telegram(v),
+                Some(Channel::Discord) => out.discord = self.hook(v, "discord"),
+                Some(Channel::Slack) => out.slack = self.hook(v, "slack"),
+                Some(Channel::Gotify) => out.gotify = self.gotify(v),
+                Some(Channel::Matrix) => out.matrix = self.matrix(v),
+                Some(Channel::Pushover) => out.pushover = self.pushover(v),
+                None => {}
+            }
         }
         out
     }
@@ -69,10 +80,17 @@ impl Parser<'_> {
     fn webhook(&mut self, v: &Value) -> Option<WebhookConfig> {
         let t = self.table(v, "[notify.webhook]")?;
         self.check_keys(t, WEBHOOK_KEYS, "[notify.webhook]");
-        let url = match t.get("url") {
-            Some(u) => self.nonempty_string(u, "url"),
-            None => {
-                self.error(v.span(), "[notify.webhook] needs url");
+        let url = match (t.get("url"), t.get("url_env")) {
+            (Some(_), Some(e)) => {
+                self.error(e.span(), "[notify.webhook] takes url or url_env, not both");
+                None
+            }
+            (Some(u), None) => self.webhook_url(u).map(WebhookUrl::Literal),
+            (None, Some(_)) => self
+                .env_key(t, v, "[notify.webhook]", "url_env")
+                .map(WebhookUrl::Env),
+            (None, None) => {
+                self.error(v.span(), "[notify.webhook] needs url (or url_env)");
                 None
             }
         };
@@ -97,6 +115,20 @@ impl Parser<'_> {
             format,
             headers_env,
         })
+    }
+
+    /// A webhook URL written in the file: refused when it carries a secret.
+    fn webhook_url(&mut self, u: &Value) -> Option<String> {
+        let url = self.nonempty_string(u, "url")?;
+        if let Some(why) = url_secret(&url) {
+            self.secret_error(
+                u.span(),
+                format!("[notify.webhook] url: this URL {why}"),
+                "put the URL in an environment variable and write url_env = \"BASKET_WEBHOOK_URL\"",
+            );
+            return None;
+        }
+        Some(url)
     }
 
     /// `tls = "starttls"`, `"tls"` or `"none"`.
