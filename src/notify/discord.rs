@@ -2,7 +2,7 @@
 //! `url_env`): `content` with the title, one embed per product with its link
 //! (at most Discord's 10), markdown escaped, and no mentions ever pinged.
 
-use super::compose::{chars, truncate};
+use super::compose::truncate;
 use super::http::{env_url, host_of, url_secrets, Call};
 use reqwest::header::CONTENT_TYPE;
 
@@ -76,7 +76,6 @@ fn payload(msg: &Message) -> serde_json::Value {
             embed
         })
         .collect();
-    debug_assert!(chars(&truncate(&content, CONTENT)) <= CONTENT);
     serde_json::json!({
         "content": truncate(&content, CONTENT),
         "embeds": embeds,
