@@ -229,3 +229,36 @@ add = {}
     shop.fail("/v1/forecast", 503);
     insta::assert_snapshot!(shop.shot(&shop.explain()));
 }
+
+/// A rule over every feed keeps running while one feed fails; the proposal it
+/// left pending for that feed's product must not be forgotten because the
+/// product could not be seen this time.
+#[test]
+fn a_pending_proposal_for_a_failed_feeds_product_is_kept() {
+    let shop = Shop::new(
+        r#"
+[[rule]]
+name = "Jam"
+match = { name = "jam" }
+add = {}
+"#,
+    );
+    shop.env.run(&["check", "--no-input"]).assert_ok();
+    // What is left pending for `basket review`, read from the store itself.
+    let pending = |shop: &Shop| -> Vec<String> {
+        let store = basket::store::Store::open(&shop.env.data_dir()).expect("open the store");
+        let pending = store.pending().expect("pending proposals");
+        pending.into_iter().map(|p| p.product.id).collect()
+    };
+    assert_eq!(pending(&shop), vec!["PG1"]);
+    shop.fail("/pages.json", 503);
+    shop.env.run(&["check", "--no-input"]).assert_ok();
+    assert_eq!(pending(&shop), vec!["PG1"], "kept while its feed is down");
+    // Once the feed answers without it, the proposal is stale and goes.
+    shop.serve(
+        "/pages.json",
+        &[("PG2", "Honey", "Bee", "4.00", "in_stock", "")],
+    );
+    shop.env.run(&["check", "--no-input"]).assert_ok();
+    assert!(pending(&shop).is_empty(), "{:?}", pending(&shop));
+}

@@ -60,7 +60,14 @@ pub fn run(
     let mut proposals = std::mem::take(&mut outcome.proposals);
 
     if mode != Mode::DryRun {
-        persist::remember(ctx, store, ruleset, &proposals, &outcome.explanations)?;
+        persist::remember(
+            ctx,
+            store,
+            ruleset,
+            &proposals,
+            &outcome.explanations,
+            &failed,
+        )?;
         persist::record_history(ctx, store, ruleset, &failed, &outcome, history_written)?;
         // The digest tells about proposals left for later; at a terminal the
         // shopper decides them now, so only a no-input run mails them.

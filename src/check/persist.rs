@@ -218,12 +218,15 @@ pub fn send_queued(
 
 /// Stores what was found as pending, and forgets pending proposals that a rule
 /// which ran this time no longer makes (the price went back up, the item left).
+/// A proposal about a product of a feed that failed this run is kept: the rule
+/// could not see that product, which says nothing about whether it still holds.
 pub(super) fn remember(
     ctx: &Context,
     store: &mut Store,
     ruleset: &RuleSet,
     proposals: &[Proposal],
     explanations: &[engine::Explanation],
+    failed: &FailedInputs,
 ) -> CmdResult {
     store.save_pending(proposals, ctx.now)?;
     let made: HashSet<&str> = proposals.iter().map(|p| p.id.as_str()).collect();
@@ -238,6 +241,10 @@ pub(super) fn remember(
         .into_iter()
         .filter(|p| !made.contains(p.id.as_str()))
         .filter(|p| ran.contains(p.rule.as_str()) || !known.contains(p.rule.as_str()))
+        .filter(|p| {
+            let unseen = |feed: &str| failed.catalog_failed(feed).is_some();
+            !unseen(&p.product.feed) && !p.replaces.as_ref().is_some_and(|r| unseen(&r.feed))
+        })
         .map(|p| p.id)
         .collect();
     store.forget_pending(&stale)?;
