@@ -107,6 +107,11 @@ pub enum Command {
     /// Notification channels
     #[command(subcommand)]
     Notify(NotifyCommand),
+    /// Connect a shop or a feed, list the feeds, see what a feed yields
+    #[command(subcommand)]
+    Feeds(FeedsCommand),
+    /// Watch one product page (or Shopify product URL): a feed and a rule in one step
+    Watch(WatchArgs),
     /// Run the whole check on built-in example feeds, offline, in a throwaway basket
     Demo(DemoArgs),
     /// Print shell completions
@@ -123,6 +128,58 @@ pub enum NotifyCommand {
         /// `pushover` [default: every configured channel]
         channel: Option<String>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FeedsCommand {
+    /// Find what URL is (Merchant feed, Shopify or WooCommerce shop, product page,
+    /// JSON or CSV) and add it to the rules file as [feeds.NAME]
+    Add {
+        name: String,
+        url: String,
+        /// Try only this kind (shopify, woocommerce, merchant, page, json, csv)
+        #[arg(long, value_name = "KIND")]
+        kind: Option<String>,
+        /// Show the table that would be added; change nothing
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Each feed: kind, URL, the last read, products, records skipped, last error
+    List {
+        #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+        format: ListFormat,
+    },
+    /// The products of one feed, as basket reads them
+    Show {
+        name: String,
+        #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+        format: ListFormat,
+        /// Only the first N products
+        #[arg(long, value_name = "N")]
+        limit: Option<usize>,
+        /// Use cached feeds only
+        #[arg(long)]
+        offline: bool,
+    },
+}
+
+#[derive(Debug, Args, Clone)]
+#[command(group = clap::ArgGroup::new("threshold").required(true).args(["below", "drop"]))]
+pub struct WatchArgs {
+    /// The product page, or a Shopify product URL
+    pub url: String,
+    /// Fire when the price is below this (in the rules file's currency)
+    #[arg(long, value_name = "PRICE")]
+    pub below: Option<rust_decimal::Decimal>,
+    /// Fire when the price is this many percent below its recent high
+    #[arg(long, value_name = "PCT")]
+    pub drop: Option<rust_decimal::Decimal>,
+    /// Notify instead of proposing to add it
+    #[arg(long)]
+    pub notify: bool,
+    /// The feed's name [default: from the URL]
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -134,6 +134,40 @@ impl From<crate::store::StoreError> for Failure {
     }
 }
 
+impl From<crate::rules::edit::EditError> for Failure {
+    fn from(e: crate::rules::edit::EditError) -> Failure {
+        use crate::rules::edit::EditError;
+        let hint = match &e {
+            EditError::Missing(_) => "run `basket init` first, or pass --rules PATH".to_string(),
+            EditError::NotToml { .. } => {
+                "fix the file (`basket rules check` shows where), then run this again".into()
+            }
+            EditError::NameInUse { .. } => "choose another name".into(),
+            EditError::ReadOnly { .. } => {
+                "make it writable (chmod u+w), or pass --rules PATH".into()
+            }
+            EditError::Invalid(_) => {
+                "fix the problems above (`basket rules check`), then run this again".into()
+            }
+            EditError::Read { .. } | EditError::Write { .. } => {
+                "check the file's permissions, or pass --rules PATH".into()
+            }
+        };
+        let kind = match &e {
+            EditError::NameInUse { .. } | EditError::NotToml { .. } | EditError::Invalid(_) => {
+                ErrorKind::Usage
+            }
+            _ => ErrorKind::Failed,
+        };
+        Failure {
+            kind,
+            error: anyhow::Error::new(e),
+            hint: Some(hint),
+            preformatted: false,
+        }
+    }
+}
+
 pub type CmdResult = Result<(), Failure>;
 
 /// Prints the failure on stderr: the message, its causes, the hint.

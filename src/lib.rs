@@ -13,6 +13,7 @@
 mod check;
 mod cli;
 mod commands;
+mod connect;
 mod context;
 pub mod engine;
 mod error;

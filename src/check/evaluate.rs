@@ -50,7 +50,24 @@ pub(super) fn evaluate(
     };
     let mut eval = engine::Evaluation::new(&ectx);
     let mut history = HistoryWriter::new(record);
-    let late_warnings = stream_feeds(ctx, store, &gathered, &mut eval, &mut history)?;
+    let mut reads = Vec::new();
+    let late_warnings = stream_feeds(ctx, store, &gathered, &mut eval, &mut history, &mut reads)?;
+    if record {
+        // For `basket feeds list`: what each feed gave this run.
+        reads.extend(
+            gathered
+                .failed
+                .iter()
+                .filter(|(_, why)| why.stage.is_catalog())
+                .map(|(feed, why)| {
+                    (
+                        feed.to_string(),
+                        crate::store::FeedRead::Failed(why.reason.clone()),
+                    )
+                }),
+        );
+        store.record_feed_reads(&reads, ctx.now)?;
+    }
     let mut outcome = eval.finish();
     let mut failed = gathered.failed.clone();
     failed.extend(&outcome.failed_while_reading);
@@ -98,6 +115,7 @@ fn stream_feeds(
     gathered: &Gathered,
     eval: &mut engine::Evaluation,
     history: &mut HistoryWriter,
+    reads: &mut Vec<(String, crate::store::FeedRead)>,
 ) -> Result<Vec<String>, Failure> {
     let facts: HashMap<String, &Product> = gathered
         .facts
@@ -115,6 +133,16 @@ fn stream_feeds(
             }
         });
         history.flush(store, ctx.now)?;
+        reads.push((
+            body.source.name.clone(),
+            match &result {
+                Ok(r) => crate::store::FeedRead::Ok {
+                    products: r.records - r.skipped,
+                    skipped: r.skipped,
+                },
+                Err(e) => crate::store::FeedRead::Failed(e.to_string()),
+            },
+        ));
         match result {
             Ok(report) if !gathered.prescanned => late_warnings.extend(report.warning()),
             Ok(_) => {}

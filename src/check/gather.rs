@@ -98,7 +98,7 @@ pub fn gather(
 /// The one way this run's fetchers are made: the same cache, clock and offline
 /// mode for the feeds and the per-product sources (Open Food Facts, Open
 /// Prices); `progress` shows spinners.
-pub(super) fn fetcher(ctx: &Context, offline: bool, progress: bool) -> Result<Fetcher, Failure> {
+pub fn fetcher(ctx: &Context, offline: bool, progress: bool) -> Result<Fetcher, Failure> {
     Fetcher::new(FetchOptions {
         cache_dir: Some(ctx.cache_dir.clone()),
         offline,

@@ -23,7 +23,7 @@ use crate::store::Store;
 
 pub use decide::{budget_left_for, decide_all, Mode};
 pub use enrich::enrich;
-pub use gather::{collect, gather, Forecasting, Gathered};
+pub use gather::{collect, fetcher, gather, Forecasting, Gathered};
 pub use lookup::find_in_feeds;
 pub use persist::send_queued;
 

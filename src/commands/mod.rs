@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use crate::cli::{Cli, Command, NotifyCommand, RulesCommand};
+use crate::cli::{Cli, Command, FeedsCommand, NotifyCommand, RulesCommand};
 use crate::context::Context;
 use crate::error::{self, CmdResult};
 
@@ -15,6 +15,7 @@ pub mod basket;
 pub mod check;
 pub mod completions;
 pub mod demo;
+pub mod feeds;
 pub mod history;
 pub mod init;
 pub mod list;
@@ -23,6 +24,7 @@ pub mod notify;
 pub mod prices;
 pub mod review;
 pub mod rules;
+pub mod watch;
 
 /// Parses `args` and runs the command; callable more than once (tests).
 pub fn main_with_args<I, T>(args: I) -> ExitCode
@@ -87,6 +89,20 @@ fn run(cli: Cli) -> CmdResult {
         Command::Rules(RulesCommand::List) => rules::list(&ctx),
         Command::Notify(NotifyCommand::Test { channel }) => notify::test(&ctx, channel.as_deref()),
         Command::Demo(args) => demo::run(&ctx, &args),
+        Command::Feeds(FeedsCommand::Add {
+            name,
+            url,
+            kind,
+            dry_run,
+        }) => feeds::add(&ctx, &name, &url, kind.as_deref(), dry_run),
+        Command::Feeds(FeedsCommand::List { format }) => feeds::list(&ctx, format),
+        Command::Feeds(FeedsCommand::Show {
+            name,
+            format,
+            limit,
+            offline,
+        }) => feeds::show(&ctx, &name, format, limit, offline),
+        Command::Watch(args) => watch::run(&ctx, &args),
         Command::Completions { .. } | Command::Man => Ok(()),
     }
 }

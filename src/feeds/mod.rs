@@ -22,6 +22,8 @@ use std::fmt;
 mod error;
 mod fetch;
 mod formats;
+mod paged;
+pub mod probe;
 mod report;
 mod services;
 mod stream;
@@ -29,8 +31,12 @@ mod stream;
 pub mod demo;
 
 pub use error::{shown_url, FeedError};
-pub use fetch::{FetchOptions, Fetched, FetchedFile, Fetcher};
-pub use formats::{merchant, parse_products, parse_products_at, price, FetchedFeed};
+pub use fetch::{ago, FetchOptions, Fetched, FetchedFile, Fetcher};
+pub use formats::{
+    merchant, parse_products, parse_products_at, price, shopify_product_url, FetchedFeed,
+    WOO_LOWEST_VARIATION_LABEL,
+};
+pub use paged::{PagedBody, PAGE_PAUSE};
 pub use report::{FeedReport, MAX_PROBLEMS};
 pub use services::{open_meteo, open_prices, openfoodfacts};
 pub use stream::{fetch_bodies, parse_stream, pipelined, Body, FetchedBody, MAX_PAGE_BYTES};
@@ -46,11 +52,37 @@ pub enum FeedKind {
     /// Price history for given GTINs from the Open Prices API; fills history, not
     /// a catalog.
     OpenPrices,
+    /// A Shopify shop's `/products.json`, page by page (src/feeds/paged.rs).
+    Shopify(Pages),
+    /// A WooCommerce shop's Store API, page by page (src/feeds/paged.rs).
+    WooCommerce(Pages),
 }
+
+/// How far a paged kind reads: its pages are asked one after another, so a
+/// shop of any size (or one that pages forever) is bounded by this cap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pages {
+    /// `max_pages` in the rules file.
+    pub max_pages: u32,
+}
+
+impl Default for Pages {
+    fn default() -> Self {
+        Pages {
+            max_pages: DEFAULT_MAX_PAGES,
+        }
+    }
+}
+
+/// `max_pages` when the rules file does not say: 100 pages of 250 products is
+/// 25,000 Shopify products, more than most independent shops list.
+pub const DEFAULT_MAX_PAGES: u32 = 100;
 
 impl FeedKind {
     /// Every kind's name, in the order the docs list them (for "did you mean" hints).
-    pub const ALL: [&'static str; 6] = [
+    pub const ALL: [&'static str; 8] = [
+        "shopify",
+        "woocommerce",
         "json",
         "csv",
         "merchant",
@@ -68,6 +100,8 @@ impl FeedKind {
             "page" => Some(FeedKind::Page),
             "openfoodfacts" => Some(FeedKind::OpenFoodFacts),
             "open-prices" => Some(FeedKind::OpenPrices),
+            "shopify" => Some(FeedKind::Shopify(Pages::default())),
+            "woocommerce" => Some(FeedKind::WooCommerce(Pages::default())),
             _ => None,
         }
     }
@@ -85,6 +119,25 @@ impl FeedKind {
             FeedKind::Page => "page",
             FeedKind::OpenFoodFacts => "openfoodfacts",
             FeedKind::OpenPrices => "open-prices",
+            FeedKind::Shopify(_) => "shopify",
+            FeedKind::WooCommerce(_) => "woocommerce",
+        }
+    }
+
+    /// The page cap of a paged kind (`None` for the others).
+    pub fn pages(self) -> Option<Pages> {
+        match self {
+            FeedKind::Shopify(p) | FeedKind::WooCommerce(p) => Some(p),
+            _ => None,
+        }
+    }
+
+    /// The same kind with another page cap (no change for kinds without pages).
+    pub fn with_max_pages(self, max_pages: u32) -> FeedKind {
+        match self {
+            FeedKind::Shopify(_) => FeedKind::Shopify(Pages { max_pages }),
+            FeedKind::WooCommerce(_) => FeedKind::WooCommerce(Pages { max_pages }),
+            other => other,
         }
     }
 }

@@ -9,7 +9,8 @@ use std::time::Duration;
 use crate::model::Product;
 
 use super::fetch::{FetchedFile, Fetcher};
-use super::formats::{csv, json, merchant, page};
+use super::formats::{csv, json, merchant, page, shop};
+use super::paged::{self, PagedBody};
 use super::{FeedError, FeedKind, FeedReport, FeedSource};
 
 /// The largest product page read: a page is read whole (it holds one product),
@@ -49,6 +50,12 @@ pub fn parse_stream(
             feed.products.into_iter().for_each(&mut *sink);
             Ok(feed.report)
         }
+        // One page of a shop (the demo's built-in shop, a page on disk).
+        FeedKind::Shopify(_) | FeedKind::WooCommerce(_) => {
+            let mut report = FeedReport::new(&source.name);
+            shop::parse_shop_page(source, reader, &mut report, sink)?;
+            Ok(report)
+        }
         kind @ FeedKind::OpenFoodFacts => Err(FeedError::FactsOnly(kind)),
         kind @ FeedKind::OpenPrices => Err(FeedError::HistoryOnly(kind)),
     }
@@ -68,6 +75,8 @@ pub enum Body {
     File(FetchedFile),
     /// In memory (the demo's built-in feeds).
     Bytes(&'static [u8]),
+    /// A shop's pages, each on disk (`shopify`, `woocommerce`).
+    Pages(PagedBody),
 }
 
 impl FetchedBody {
@@ -91,6 +100,7 @@ impl FetchedBody {
                     sink,
                 )
             }
+            Body::Pages(pages) => pages.parse(&self.source, sink),
         }
     }
 
@@ -193,6 +203,15 @@ fn fetch_body(fetcher: &Fetcher, source: &FeedSource) -> Result<FetchedBody, Fee
     match source.kind {
         FeedKind::OpenFoodFacts => return Err(FeedError::FactsOnly(source.kind)),
         FeedKind::OpenPrices => return Err(FeedError::HistoryOnly(source.kind)),
+        FeedKind::Shopify(_) | FeedKind::WooCommerce(_) => {
+            let pages = paged::fetch_pages(fetcher, source)?;
+            let warning = (!pages.warnings.is_empty()).then(|| pages.warnings.join("; "));
+            return Ok(FetchedBody {
+                source: source.clone(),
+                body: Body::Pages(pages),
+                warning,
+            });
+        }
         _ => {}
     }
     let file = fetcher.get_file(&source.url)?;

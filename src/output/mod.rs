@@ -4,6 +4,7 @@
 
 pub mod basket;
 pub mod chart;
+pub mod feeds;
 pub mod format;
 pub mod history;
 pub mod prices;

@@ -6,6 +6,7 @@
 
 mod channels;
 mod diagnostic;
+pub mod edit;
 mod parse;
 mod selector;
 

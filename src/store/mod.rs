@@ -21,6 +21,7 @@ mod basket;
 mod decisions;
 mod encode;
 mod error;
+mod feed_reads;
 mod latches;
 mod notified;
 mod observations;
@@ -35,6 +36,7 @@ use rusqlite::{Connection, ErrorCode, TransactionBehavior};
 
 pub use decisions::{Applied, DecisionRecord, LastDecline};
 pub use error::StoreError;
+pub use feed_reads::{FeedRead, FeedReadRecord};
 #[cfg(test)]
 pub use notified::NotifiedRecord;
 pub use outbox::OutboxEntry;
@@ -63,6 +65,8 @@ const MIGRATIONS: &[&str] = &[
     // differs from the product's previous one; feeds that answered are noted so
     // "newly listed" can tell a new product from a feed never seen before.
     include_str!("migrations/0003_price_history_and_latches.sql"),
+    // 4: what the last check read from each feed, for `basket feeds list`.
+    include_str!("migrations/0004_feed_runs.sql"),
 ];
 
 /// The schema version this build writes and understands.

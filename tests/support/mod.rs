@@ -566,7 +566,7 @@ impl TestServer {
 
     /// Sets (or replaces) the reply of `path`. Hits and recorded requests are kept.
     pub fn set(&self, path: &str, reply: Reply) {
-        self.routes().entry(route_key(path)).or_default().reply = Some(reply);
+        self.routes().entry(route_key_set(path)).or_default().reply = Some(reply);
     }
 
     /// Queues replies for the next requests to `path`, in order; once they are
@@ -587,20 +587,22 @@ impl TestServer {
 
     /// Makes `path` unknown again (404).
     pub fn unset(&self, path: &str) {
-        if let Some(route) = self.routes().get_mut(&route_key(path)) {
+        if let Some(route) = self.routes().get_mut(&route_key_set(path)) {
             route.reply = None;
         }
     }
 
     /// Requests received for `path` so far (any method, any query string).
     pub fn hits(&self, path: &str) -> usize {
-        self.routes().get(&route_key(path)).map_or(0, |r| r.hits)
+        self.routes()
+            .get(&route_key_set(path))
+            .map_or(0, |r| r.hits)
     }
 
     /// Requests for `path` answered `304 Not Modified` (see [`Reply::etag`]).
     pub fn not_modified(&self, path: &str) -> usize {
         self.routes()
-            .get(&route_key(path))
+            .get(&route_key_set(path))
             .map_or(0, |r| r.not_modified)
     }
 
@@ -612,14 +614,14 @@ impl TestServer {
     /// The URL (path and query) of the last request for `path`.
     pub fn last_url(&self, path: &str) -> Option<String> {
         self.routes()
-            .get(&route_key(path))
+            .get(&route_key_set(path))
             .and_then(|r| r.last_url.clone())
     }
 
     /// The method (`GET`, `POST`) of the last request for `path`.
     pub fn last_method(&self, path: &str) -> Option<String> {
         self.routes()
-            .get(&route_key(path))
+            .get(&route_key_set(path))
             .and_then(|r| r.last_method.clone())
     }
 
@@ -627,14 +629,14 @@ impl TestServer {
     /// The body of the last request to `path` (a webhook's POST).
     pub fn last_body(&self, path: &str) -> Vec<u8> {
         lock(&self.routes)
-            .get(&route_key(path))
+            .get(&route_key_set(path))
             .map(|r| r.last_body.clone())
             .unwrap_or_default()
     }
 
     pub fn last_headers(&self, path: &str) -> Vec<(String, String)> {
         self.routes()
-            .get(&route_key(path))
+            .get(&route_key_set(path))
             .map(|r| r.last_headers.clone())
             .unwrap_or_default()
     }
@@ -670,6 +672,16 @@ fn lock(routes: &Routes) -> MutexGuard<'_, HashMap<String, Route>> {
     routes.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
+/// The key a test names a route by: the path, with its query only when it
+/// gives one (`/products.json?limit=250&page=2` is a route of its own).
+fn route_key_set(path: &str) -> String {
+    if path.contains('?') {
+        format!("/{}", path.trim_start_matches('/'))
+    } else {
+        route_key(path)
+    }
+}
+
 /// The routing key: the path without query string, always with a leading `/`.
 fn route_key(url: &str) -> String {
     let path = url.split(['?', '#']).next().unwrap_or_default();
@@ -682,7 +694,15 @@ fn serve(server: &tiny_http::Server, routes: &Routes, log: &Log) {
         let _ = std::io::Read::read_to_end(request.as_reader(), &mut body);
         let reply = {
             let mut routes = lock(routes);
-            let route = routes.entry(route_key(request.url())).or_default();
+            // A route set for the path with its query (`/products.json?page=2`)
+            // answers that URL alone; other queries go to the path's route.
+            let full = format!("/{}", request.url().trim_start_matches('/'));
+            let key = if routes.get(&full).is_some_and(|r| r.reply.is_some()) {
+                full
+            } else {
+                route_key(request.url())
+            };
+            let route = routes.entry(key).or_default();
             // Recorded before answering, so once the client has its answer the
             // test sees the hit.
             route.hits += 1;

@@ -12,6 +12,12 @@ pub mod merchant;
 pub(super) mod page;
 pub mod price;
 mod record;
+pub(super) mod shop;
+pub(super) mod shopify;
+pub(super) mod woocommerce;
+
+pub use shopify::product_url as shopify_product_url;
+pub use woocommerce::LOWEST_VARIATION_LABEL as WOO_LOWEST_VARIATION_LABEL;
 
 /// A feed's products and what parsing it found.
 #[derive(Debug)]
@@ -48,6 +54,12 @@ pub fn parse_products_at(
             (products, report)
         }
         FeedKind::Page => return page::parse(source, bytes),
+        FeedKind::Shopify(_) | FeedKind::WooCommerce(_) => {
+            let mut products = Vec::new();
+            let mut report = FeedReport::new(&source.name);
+            shop::parse_shop_page(source, bytes, &mut report, &mut |p| products.push(p))?;
+            (products, report)
+        }
         kind @ FeedKind::OpenFoodFacts => return Err(FeedError::FactsOnly(kind)),
         kind @ FeedKind::OpenPrices => return Err(FeedError::HistoryOnly(kind)),
     };

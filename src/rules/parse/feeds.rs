@@ -4,7 +4,7 @@ use super::{closest, Parser, Value};
 use crate::feeds::{FeedKind, FeedSource};
 use crate::rules::Settings;
 
-const FEED_KEYS: &[&str] = &["kind", "url", "currency"];
+const FEED_KEYS: &[&str] = &["kind", "url", "currency", "max_pages"];
 
 impl Parser<'_> {
     pub(super) fn feeds(&mut self, v: &Value, settings: Option<&Settings>) -> Vec<FeedSource> {
@@ -64,6 +64,21 @@ impl Parser<'_> {
             let currency = match ft.get("currency") {
                 Some(c) => self.currency(c),
                 None => settings.map(|s| s.currency.clone()),
+            };
+            let kind = match (kind, ft.get("max_pages")) {
+                (Some(k), Some(v)) if k.pages().is_some() => self
+                    .positive_int(v, "max_pages")
+                    .map(|n| k.with_max_pages(n)),
+                (Some(k), Some(v)) => {
+                    self.error_hint(
+                        v.span(),
+                        format!("max_pages is only for shopify and woocommerce feeds, not {k}"),
+                        "remove max_pages: this kind is read in one request",
+                    );
+                    None
+                }
+                (k, None) => k,
+                (None, Some(_)) => None,
             };
             if let (Some(kind), Some(url)) = (kind, url) {
                 out.push(FeedSource {
