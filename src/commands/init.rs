@@ -28,6 +28,9 @@ pub fn run(ctx: &Context, force: bool) -> CmdResult {
     if !ctx.quiet {
         println!("wrote {}", path.display());
         println!("next: edit the feeds and rules, then `basket rules check` and `basket check`");
+        println!(
+            "connect the shops you use: `basket feeds add NAME URL` finds what a URL is (a Shopify or WooCommerce shop, a feed, a product page) and adds it"
+        );
     }
     Ok(())
 }

@@ -1,5 +1,6 @@
 //! The data `basket demo` runs on, built into the binary: a small grocer catalog
-//! (a Google Merchant RSS feed), the product page of a pair of boots, Open Food
+//! (a Google Merchant RSS feed), the product page of a pair of boots, a tea
+//! shop shaped like a Shopify shop's `/products.json` (one page), Open Food
 //! Facts answers for the grocer's spreads and nut butters (a merchant feed carries
 //! no facts), a week of London weather with a warm day tomorrow, and the seed
 //! rules. Everything goes through the same parsers and the same facts merge as
@@ -18,6 +19,7 @@ const OFF_BASE: &str = "demo:off";
 const FILES: &[(&str, &[u8])] = &[
     ("demo:grocer.xml", include_bytes!("grocer.xml")),
     ("demo:boots.html", include_bytes!("boots.html")),
+    ("demo:teashop", include_bytes!("teashop.json")),
 ];
 
 /// Open Food Facts product answers (API v2), by GTIN. A GTIN not listed is one
