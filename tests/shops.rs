@@ -353,9 +353,27 @@ fn a_closed_or_password_protected_shop_is_a_failed_feed_that_says_so() {
     let env = env_with_feed(&server, "shopify", "");
     let unauthorized = env.run(&["feeds", "show", "shop"]);
     unauthorized.assert_code(1);
+    // A password-protected Shopify shop redirects its storefront to /password.
+    server.set(
+        "/products.json",
+        Reply::status(302, "").with_header("Location", "/password"),
+    );
+    server.set(
+        "/password",
+        Reply::html("<html><body>Enter store using password</body></html>"),
+    );
+    let env = env_with_feed(&server, "shopify", "");
+    let redirected = env.run(&["feeds", "show", "shop"]);
+    redirected.assert_code(1);
+    assert_eq!(server.hits("/password"), 1);
     insta::assert_snapshot!(unserve(
         &server,
-        &format!("{}\n{}", html.streams(), unauthorized.streams())
+        &format!(
+            "{}\n{}\n{}",
+            html.streams(),
+            unauthorized.streams(),
+            redirected.streams()
+        )
     ));
 }
 
