@@ -69,6 +69,9 @@ pub enum Command {
         /// Use cached feeds only
         #[arg(long)]
         offline: bool,
+        /// The most the fetching may take in all [default: the rules file's fetch_timeout, else 2m]
+        #[arg(long, value_name = "DURATION", value_parser = fetch_timeout)]
+        timeout: Option<std::time::Duration>,
     },
     /// Remove an item from the basket (ITEM: feed/id, id, or words of its name)
     Remove { item: String },
@@ -215,6 +218,19 @@ pub struct CheckArgs {
     /// If another check is running, wait for it instead of giving up
     #[arg(long)]
     pub wait: bool,
+    /// The most the fetching may take in all, e.g. 30s or 5m [default: the rules file's fetch_timeout, else 2m]
+    #[arg(long, value_name = "DURATION", value_parser = fetch_timeout)]
+    pub timeout: Option<std::time::Duration>,
+}
+
+/// `--timeout 30s`: a duration as the rules file writes one, of a second or more.
+fn fetch_timeout(s: &str) -> Result<std::time::Duration, String> {
+    crate::rules::parse_duration(s)
+        .and_then(|d| d.to_std().ok())
+        .filter(|d| d.as_secs() >= 1)
+        .ok_or_else(|| {
+            format!("\"{s}\" is not a duration of a second or more; write e.g. 30s, 2m or 10m")
+        })
 }
 
 #[derive(Debug, Args, Clone, Default)]

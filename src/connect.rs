@@ -45,8 +45,9 @@ pub fn find(
     url: &str,
     only: Option<FeedKind>,
 ) -> Result<probe::Sample, Failure> {
-    let currency = ctx.load_rules().ok().map(|r| r.settings.currency);
-    let fetcher = crate::check::fetcher(ctx, false, ctx.interactive && !ctx.quiet)?;
+    let rules = ctx.load_rules().ok();
+    let currency = rules.as_ref().map(|r| r.settings.currency.clone());
+    let fetcher = crate::check::fetcher(ctx, rules.as_ref(), false, ctx.interactive && !ctx.quiet)?;
     probe::probe(&fetcher, name, url, only, currency, ctx.now).map_err(|tried| {
         Failure::failed(view::nothing_found(url, &tried))
             .with_hint("check the URL in a browser; pass --kind KIND to try one kind only")
@@ -95,8 +96,9 @@ pub fn raw(text: &str) -> CmdResult {
 /// The product behind a URL for `basket watch`: a Shopify product (all its
 /// variants) when the URL is one, else a product page.
 pub fn find_product(ctx: &Context, name: &str, url: &str) -> Result<probe::Sample, Failure> {
-    let currency = ctx.load_rules().ok().map(|r| r.settings.currency);
-    let fetcher = crate::check::fetcher(ctx, false, ctx.interactive && !ctx.quiet)?;
+    let rules = ctx.load_rules().ok();
+    let currency = rules.as_ref().map(|r| r.settings.currency.clone());
+    let fetcher = crate::check::fetcher(ctx, rules.as_ref(), false, ctx.interactive && !ctx.quiet)?;
     let mut tried = Vec::new();
     let mut kinds = vec![FeedKind::Page];
     if crate::feeds::shopify_product_url(url).is_some() {

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
 
-use crate::cli::{Cli, ColorWhen};
+use crate::cli::{Cli, ColorWhen, Command};
 use crate::error::Failure;
 
 /// Everything a command needs to know about its surroundings, resolved once.
@@ -25,6 +25,10 @@ pub struct Context {
     pub color: bool,
     pub quiet: bool,
     pub verbose: bool,
+    /// `--timeout`: the run's fetch budget, over the rules file's `fetch_timeout`.
+    pub fetch_timeout: Option<std::time::Duration>,
+    /// What this run's fetchers share (the budget, failed hosts, rate limits).
+    pub fetch_run: crate::feeds::FetchRun,
 }
 
 impl Context {
@@ -85,6 +89,12 @@ impl Context {
             color,
             quiet: cli.quiet,
             verbose: cli.verbose,
+            fetch_timeout: match &cli.command {
+                Command::Check(args) => args.timeout,
+                Command::Add { timeout, .. } => *timeout,
+                _ => None,
+            },
+            fetch_run: crate::feeds::FetchRun::new(),
         })
     }
 

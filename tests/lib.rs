@@ -17,6 +17,7 @@ mod history;
 mod http_cache;
 mod interactive;
 mod layout;
+mod network;
 mod notify;
 mod outside;
 mod prices;

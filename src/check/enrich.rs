@@ -105,8 +105,11 @@ pub fn add_facts(
     if gtins.is_empty() {
         return Ok(());
     }
-    let fetcher = fetcher(ctx, offline, false)?;
+    let fetcher = fetcher(ctx, Some(ruleset), offline, false)?;
     for source in sources {
+        if let Some(per_run) = source.rate_limit {
+            fetcher.limit_reads(&source.url, per_run);
+        }
         let (facts, warnings) = feeds::openfoodfacts::fetch_facts(
             &fetcher,
             &source.name,
@@ -161,8 +164,11 @@ pub fn import_price_history(
     if gtins.is_empty() {
         return Ok(());
     }
-    let fetcher = fetcher(ctx, offline, false)?;
+    let fetcher = fetcher(ctx, Some(ruleset), offline, false)?;
     for source in sources {
+        if let Some(per_run) = source.rate_limit {
+            fetcher.limit_reads(&source.url, per_run);
+        }
         let (observations, warnings) = feeds::open_prices::fetch_prices(
             &fetcher,
             &source.name,

@@ -60,7 +60,7 @@ pub fn gather(
     with_weather: bool,
 ) -> Result<Gathered, Failure> {
     // Spinners only for a person watching; cron and --quiet get none.
-    let fetcher = fetcher(ctx, offline, ctx.interactive && !ctx.quiet)?;
+    let fetcher = fetcher(ctx, Some(ruleset), offline, ctx.interactive && !ctx.quiet)?;
     let needs_weather = with_weather && ruleset.needs_weather();
     let catalog = ruleset.catalog_feeds();
     let location = ruleset.settings.location.clone();
@@ -97,13 +97,25 @@ pub fn gather(
 
 /// The one way this run's fetchers are made: the same cache, clock and offline
 /// mode for the feeds and the per-product sources (Open Food Facts, Open
-/// Prices); `progress` shows spinners.
-pub fn fetcher(ctx: &Context, offline: bool, progress: bool) -> Result<Fetcher, Failure> {
+/// Prices); `progress` shows spinners. They share the run's budget (which
+/// starts with the first of them), failed hosts and rate limits. Without a
+/// rules file (`feeds add` on a broken one) the defaults apply.
+pub fn fetcher(
+    ctx: &Context,
+    ruleset: Option<&RuleSet>,
+    offline: bool,
+    progress: bool,
+) -> Result<Fetcher, Failure> {
+    let settings = ruleset.map(|r| &r.settings);
+    let budget = settings.map_or(feeds::FETCH_TIMEOUT, |s| s.fetch_timeout);
+    ctx.fetch_run.start(ctx.fetch_timeout.unwrap_or(budget));
     Fetcher::new(FetchOptions {
         cache_dir: Some(ctx.cache_dir.clone()),
         offline,
         now: ctx.now,
         progress,
+        user_agent: feeds::user_agent(settings.and_then(|s| s.contact.as_deref())),
+        run: ctx.fetch_run.clone(),
         ..FetchOptions::default()
     })
     .map_err(|e| Failure::failed(format!("cannot set up HTTP: {e}")))

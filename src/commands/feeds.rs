@@ -76,7 +76,7 @@ pub fn show(
             }
         )));
     };
-    let fetcher = crate::check::fetcher(ctx, offline, ctx.interactive && !ctx.quiet)?;
+    let fetcher = crate::check::fetcher(ctx, Some(&set), offline, ctx.interactive && !ctx.quiet)?;
     let sample = probe::sample(&fetcher, &source, ctx.now, limit.unwrap_or(usize::MAX))
         .map_err(|e| Failure::failed(format!("feed '{name}': {e}")))?;
     match format {
@@ -99,7 +99,10 @@ pub fn show(
             for w in &sample.warnings {
                 ctx.warn(&format!("feed '{name}': {w}"));
             }
-            out(&view::products_table(&sample.products, crate::output::table::table_width()).to_string())?;
+            out(
+                &view::products_table(&sample.products, crate::output::table::table_width())
+                    .to_string(),
+            )?;
             out(&format!(
                 "{} of {} product{}, {} record{} skipped",
                 view::thousands(sample.products.len()),

@@ -71,6 +71,8 @@ fn run(cli: Cli) -> CmdResult {
             query,
             quantity,
             offline,
+            // The fetch budget is read into the context.
+            timeout: _,
         } => basket::add(&ctx, &query, quantity, offline),
         Command::Remove { item } => basket::remove(&ctx, &item),
         Command::Clear { yes } => basket::clear(&ctx, yes),

@@ -82,6 +82,25 @@ pub enum FeedError {
     Refused(String),
     #[error("no daily forecast in the answer")]
     NoDaily,
+    /// The run's fetch budget (`fetch_timeout`, `--timeout`) ran out before
+    /// this request had its answer.
+    #[error("gave up after {} (the run's fetch_timeout; --timeout changes it)", span(.after))]
+    GaveUp { after: Duration },
+    /// The host failed requests enough times this run that it was not asked again.
+    #[error("{reason}; not asked again: {host} failed {failures} requests this run")]
+    HostDown {
+        host: String,
+        failures: u32,
+        reason: String,
+    },
+    /// The host's rate limit for this run is used up (Open Food Facts); the
+    /// request is left for the next run.
+    #[error("not asked this run: {host} is asked at most {limit} times a run (rate_limit)")]
+    RateLimited { host: String, limit: u32 },
+    /// A page answered, but with what a bot wall sends: a 403 or 429, a
+    /// challenge page, or no product where its cached copy had one.
+    #[error("looks blocked ({0})")]
+    Blocked(String),
     /// A parser thread panicked: a bug, reported as this feed's failure only.
     #[error("internal error while reading the feed")]
     Panicked,
@@ -140,6 +159,16 @@ fn seconds(d: &Duration) -> String {
     }
 }
 
+/// `2 min`, `90 s`, `3 s`: a run's budget as people write it.
+pub(crate) fn span(d: &Duration) -> String {
+    let secs = d.as_secs();
+    if secs >= 60 && secs.is_multiple_of(60) && d.subsec_millis() == 0 {
+        format!("{} min", secs / 60)
+    } else {
+        seconds(d)
+    }
+}
+
 /// `64 MiB`, `512 KiB`, `1000 bytes`: the cap as the user configured it.
 fn size(bytes: u64) -> String {
     const KIB: u64 = 1024;
@@ -185,6 +214,13 @@ mod tests {
             }
             .to_string(),
             "timed out after 30 s"
+        );
+        assert_eq!(
+            FeedError::GaveUp {
+                after: Duration::from_secs(120)
+            }
+            .to_string(),
+            "gave up after 2 min (the run's fetch_timeout; --timeout changes it)"
         );
         assert_eq!(
             FeedError::Unsupported(FeedKind::Page).to_string(),

@@ -31,7 +31,10 @@ mod stream;
 pub mod demo;
 
 pub use error::{shown_url, FeedError};
-pub use fetch::{ago, FetchOptions, Fetched, FetchedFile, Fetcher};
+pub use fetch::{
+    ago, host_of, user_agent, FetchOptions, FetchRun, Fetched, FetchedFile, Fetcher, FETCH_TIMEOUT,
+    HOST_FAILURES, READ_TIMEOUT,
+};
 pub use formats::{
     merchant, parse_products, parse_products_at, price, shopify_product_url, FetchedFeed,
     WOO_LOWEST_VARIATION_LABEL,
@@ -158,6 +161,9 @@ pub struct FeedSource {
     pub url: String,
     /// Used for records that give no currency of their own.
     pub currency: Option<String>,
+    /// At most this many requests to the feed's host a run (`rate_limit`):
+    /// for the per-product services; Open Food Facts has 15 unless set.
+    pub rate_limit: Option<u32>,
 }
 
 #[cfg(test)]

@@ -110,6 +110,7 @@ pub fn probe(
             kind,
             url: table_url(kind, url),
             currency: currency.clone(),
+            rate_limit: None,
         };
         match sample(fetcher, &source, now, 3) {
             Ok(found) if found.count > 0 => return Ok(found),

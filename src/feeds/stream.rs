@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use crate::model::Product;
 
-use super::fetch::{FetchedFile, Fetcher};
-use super::formats::{csv, json, merchant, page, shop};
+use super::fetch::{FetchedFile, Fetcher, Guard};
+use super::formats::{blocked, csv, json, merchant, page, shop};
 use super::paged::{self, PagedBody};
 use super::{FeedError, FeedKind, FeedReport, FeedSource};
 
@@ -214,7 +214,18 @@ fn fetch_body(fetcher: &Fetcher, source: &FeedSource) -> Result<FetchedBody, Fee
         }
         _ => {}
     }
-    let file = fetcher.get_file(&source.url)?;
+    let file = if source.kind == FeedKind::Page {
+        // A page may be a bot wall: judged before it replaces the copy.
+        let judge =
+            |new: &std::path::Path, old: Option<&std::path::Path>| blocked::judge(source, new, old);
+        let guard = Guard {
+            refusals_blocked: true,
+            body: &judge,
+        };
+        fetcher.get_file_guarded(&source.url, &guard)?
+    } else {
+        fetcher.get_file(&source.url)?
+    };
     let warning = file.warning.clone();
     Ok(FetchedBody {
         source: source.clone(),
@@ -378,6 +389,7 @@ mod tests {
             kind,
             url: String::new(),
             currency: None,
+            rate_limit: None,
         }
     }
 
@@ -485,6 +497,7 @@ mod tests {
             kind,
             url: path.display().to_string(),
             currency: None,
+            rate_limit: None,
         };
         let sources = [
             at("a", FeedKind::Json, &json_path),
@@ -528,6 +541,7 @@ mod tests {
             kind: FeedKind::Csv,
             url: path.display().to_string(),
             currency: None,
+            rate_limit: None,
         }];
         let fetcher = Fetcher::new(FetchOptions {
             progress: true,

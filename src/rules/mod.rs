@@ -21,6 +21,7 @@ pub use channels::{
     TELEGRAM_URL,
 };
 pub use diagnostic::{Diagnostic, RulesError};
+pub use parse::parse_duration;
 pub use selector::{PriceDrop, Scope, Selector};
 
 use crate::feeds::FeedSource;
@@ -69,6 +70,12 @@ pub struct Settings {
     pub budget: Option<Decimal>,
     /// How long price history is kept (`history_days`, default 365).
     pub history_days: u32,
+    /// How long a run's fetching may take in all (`fetch_timeout`, default
+    /// 2 minutes); `--timeout` overrides it.
+    pub fetch_timeout: std::time::Duration,
+    /// Who runs this basket (`contact`, an e-mail address), for the
+    /// User-Agent that Open Food Facts asks API users to send.
+    pub contact: Option<String>,
 }
 
 /// Price history older than this is pruned unless `history_days` says otherwise.

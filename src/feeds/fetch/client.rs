@@ -5,7 +5,7 @@
 //! failure is known; whether to retry, in [`super::retry`].
 
 use std::io::{self, Read, Write};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use reqwest::blocking::{RequestBuilder, Response};
 use reqwest::header::{self, HeaderMap};
@@ -22,13 +22,17 @@ use crate::feeds::FeedError;
 pub(super) fn build(opts: &FetchOptions) -> Result<reqwest::blocking::Client, FeedError> {
     reqwest::blocking::Client::builder()
         .connect_timeout(opts.connect_timeout)
-        .timeout(opts.timeout)
+        .timeout(opts.read_timeout)
         .user_agent(opts.user_agent.as_str())
         .gzip(true)
         .redirect(redirect_policy())
         .build()
         .map_err(|e| FeedError::Client(root_cause(&e)))
 }
+
+/// A timeout this close to the end of the run's budget is the budget's: the
+/// request's own timeout was cut to it.
+const BUDGET_SLACK: Duration = Duration::from_millis(100);
 
 /// How much of an error body is read to find the server's reason: enough for any
 /// JSON error object, small enough not to matter.
@@ -58,22 +62,27 @@ pub(super) struct Streamed {
 
 impl Fetcher {
     /// One request: conditional when a copy is cached, its body read by `sink`
-    /// within the sink's cap and a total deadline.
+    /// within the sink's cap and a total deadline, all within what is left of
+    /// the run's budget.
     pub(super) fn request<S: Sink>(
         &self,
         url: &str,
         cached: Option<&Meta>,
         sink: &S,
     ) -> Result<Answer<S::Body>, Failed> {
-        let (limit, timeout) = (sink.limit(self), sink.timeout(self));
-        let mut request = self.client.get(url);
-        if let Some(timeout) = timeout {
-            request = request.timeout(timeout);
+        let left = self.opts.run.left();
+        if left.is_some_and(|l| l.is_zero()) {
+            return Err(self.gave_up());
         }
-        // reqwest's blocking client applies `timeout` to each read of the body,
-        // not to the whole of it: a server trickling a byte at a time
-        // (slowloris) would hold the run forever. The deadline makes it total.
-        let deadline = Instant::now() + self.opts.timeout;
+        let within_budget = |d: Duration| left.map_or(d, |l| d.min(l));
+        let (limit, total) = (sink.limit(self), sink.total(self));
+        // reqwest's blocking timeout bounds the wait for the answer's head and
+        // each read of its body, not the whole body: that is the read timeout.
+        let read_timeout = within_budget(self.opts.read_timeout);
+        let request = self.client.get(url).timeout(read_timeout);
+        // A server trickling a byte at a time (slowloris) would still hold
+        // the run forever: the deadline bounds the whole body.
+        let deadline = Instant::now() + within_budget(total);
         let response = conditional(request, cached)
             .send()
             .map_err(|e| self.request_error(url, &e))?;
@@ -93,16 +102,20 @@ impl Fetcher {
         if response.content_length().is_some_and(|len| len > limit) {
             return Err(Failed::fatal(FeedError::TooLarge { limit }));
         }
-        // A total deadline on the body, not only on each read (see above).
         let timed = Deadline {
             inner: response,
-            until: timeout.map_or(deadline, |t| Instant::now() + t),
+            until: deadline,
         };
         let bytes = sink.read(self, timed).map_err(|e| match e {
             ReadError::TooLarge => Failed::fatal(FeedError::TooLarge { limit }),
-            ReadError::Io(e) if is_timeout(&e) => Failed::transient(FeedError::Timeout {
-                after: timeout.unwrap_or(self.opts.timeout),
-            }),
+            ReadError::Io(e) if is_timeout(&e) => {
+                let after = if Instant::now() >= deadline {
+                    total
+                } else {
+                    self.opts.read_timeout
+                };
+                self.timed_out(after)
+            }
             // Not the connection: the disk (full, or the cache not writable).
             ReadError::Write(e) => Failed::fatal(FeedError::Read {
                 path: "the downloaded body".to_string(),
@@ -122,14 +135,30 @@ impl Fetcher {
         })
     }
 
+    /// A timeout: the run's budget running out (no retry, nothing more to
+    /// wait for), or this request's own, which may be tried again.
+    fn timed_out(&self, after: Duration) -> Failed {
+        // The request's timeout was cut to the budget's end, so it fires then.
+        if self.opts.run.left().is_some_and(|left| left < BUDGET_SLACK) {
+            self.gave_up()
+        } else {
+            Failed::transient(FeedError::Timeout { after })
+        }
+    }
+
+    /// The run's budget is spent.
+    pub(super) fn gave_up(&self) -> Failed {
+        Failed::fatal(FeedError::GaveUp {
+            after: self.opts.run.budget().unwrap_or_default(),
+        })
+    }
+
     fn request_error(&self, url: &str, e: &reqwest::Error) -> Failed {
         if e.is_timeout() {
-            Failed::transient(FeedError::Timeout {
-                after: if e.is_connect() {
-                    self.opts.connect_timeout
-                } else {
-                    self.opts.timeout
-                },
+            self.timed_out(if e.is_connect() {
+                self.opts.connect_timeout
+            } else {
+                self.opts.read_timeout
             })
         } else if e.is_connect() {
             Failed::transient(FeedError::Connect {

@@ -9,14 +9,14 @@
 //! the same revalidation, retries, fallback and credential stripping.
 
 use std::io::{self, Read};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
 
 use super::cache::{Cache, Meta};
 use super::client::{read_capped, Answer, ReadError, Streamed};
-use super::{ago, io_reason, Fetched, FetchedFile, Fetcher};
+use super::{ago, io_reason, Fetched, FetchedFile, Fetcher, Guard};
 use crate::feeds::error::scrub;
 use crate::feeds::{shown_url, FeedError};
 
@@ -32,8 +32,12 @@ pub(super) trait Sink {
     type Out;
     /// The largest body accepted.
     fn limit(&self, fetcher: &Fetcher) -> u64;
-    /// The request's own total timeout, when not the client's.
-    fn timeout(&self, fetcher: &Fetcher) -> Option<Duration>;
+    /// The time a whole request may take, body included.
+    fn total(&self, fetcher: &Fetcher) -> Duration;
+    /// Where a fresh body is on disk, for a [`Guard`] to judge.
+    fn body_path(body: &Self::Body) -> Option<&Path>;
+    /// Where a cached copy is on disk, for a [`Guard`] to compare with.
+    fn copy_path(copy: &Self::Copy) -> Option<&Path>;
     /// The cached copy of `url`, when there is a sound one.
     fn load(&self, cache: &Cache, url: &str) -> Option<(Meta, Self::Copy)>;
     /// Reads a response's body within [`Sink::limit`].
@@ -57,7 +61,15 @@ impl Sink for Memory {
         fetcher.opts.max_bytes
     }
 
-    fn timeout(&self, _: &Fetcher) -> Option<Duration> {
+    fn total(&self, fetcher: &Fetcher) -> Duration {
+        fetcher.opts.timeout
+    }
+
+    fn body_path(_: &Vec<u8>) -> Option<&Path> {
+        None
+    }
+
+    fn copy_path(_: &Vec<u8>) -> Option<&Path> {
         None
     }
 
@@ -106,8 +118,16 @@ impl Sink for ToFile {
         fetcher.opts.max_file_bytes
     }
 
-    fn timeout(&self, fetcher: &Fetcher) -> Option<Duration> {
-        Some(fetcher.opts.file_timeout)
+    fn total(&self, fetcher: &Fetcher) -> Duration {
+        fetcher.opts.file_timeout
+    }
+
+    fn body_path(body: &Streamed) -> Option<&Path> {
+        Some(body.file.path())
+    }
+
+    fn copy_path(copy: &PathBuf) -> Option<&Path> {
+        Some(copy)
     }
 
     fn load(&self, cache: &Cache, url: &str) -> Option<(Meta, PathBuf)> {
@@ -173,6 +193,7 @@ impl Fetcher {
         url: &str,
         fresh_for: Option<Duration>,
         sink: S,
+        guard: Option<&Guard<'_>>,
     ) -> Result<S::Out, FeedError> {
         let cached = match self.lookup(url, fresh_for, &sink) {
             Lookup::Answered(answer) => return answer,
@@ -193,6 +214,10 @@ impl Fetcher {
             };
         }
         let result = self.request_with_retries(url, cached.as_ref().map(|(meta, _)| meta), &sink);
+        let result = match guard {
+            Some(guard) => judge::<S>(guard, result, cached.as_ref().map(|(_, copy)| copy)),
+            None => result,
+        };
         self.settle(url, fresh_for, result, cached, &sink)
     }
 
@@ -287,6 +312,9 @@ impl Fetcher {
                 }
                 Err(error)
             }
+            // A lookup left for the next run (a rate limit): the copy, however
+            // old, serves quietly; the caller counts what was not asked at all.
+            (Err(FeedError::RateLimited { .. }), Some((_, copy))) => Ok(sink.cached(copy, None)),
             (Err(error), Some((meta, copy))) => Ok(sink.cached(
                 copy,
                 Some(format!(
@@ -325,6 +353,34 @@ impl Fetcher {
     }
 }
 
+/// A guarded answer as the guard sees it: a refusal or a body that looks like
+/// a bot wall is a failure ([`FeedError::Blocked`]), so the cached copy stands
+/// in for it and nothing of it is stored.
+fn judge<S: Sink>(
+    guard: &Guard<'_>,
+    result: Result<Answer<S::Body>, FeedError>,
+    copy: Option<&S::Copy>,
+) -> Result<Answer<S::Body>, FeedError> {
+    match result {
+        Err(
+            error @ FeedError::Http {
+                status: 403 | 429, ..
+            },
+        ) if guard.refusals_blocked => Err(FeedError::Blocked(brief(&error))),
+        Ok(answer @ Answer::Body { .. }) => {
+            let Answer::Body { bytes, .. } = &answer else {
+                return Ok(answer);
+            };
+            let old = copy.and_then(|c| S::copy_path(c));
+            match S::body_path(bytes).map(|new| (guard.body)(new, old)) {
+                Some(Err(why)) => Err(FeedError::Blocked(why)),
+                _ => Ok(answer),
+            }
+        }
+        other => other,
+    }
+}
+
 fn cache_write_warning(cache: &Cache, e: &io::Error) -> String {
     format!(
         "fetched, but cannot write the cache in {}: {}",
@@ -337,7 +393,7 @@ fn cache_write_warning(cache: &Cache, e: &io::Error) -> String {
 /// already named: `HTTP 503 Service Unavailable`, `cannot connect (Connection
 /// refused)`, `timed out after 30 s`. A reason quoting the URL shows it without
 /// its credentials, as the error's own message does.
-fn brief(error: &FeedError) -> String {
+pub(super) fn brief(error: &FeedError) -> String {
     match error {
         FeedError::Http { status, reason, .. } => match reason {
             Some(r) => format!("HTTP {status} {r}"),

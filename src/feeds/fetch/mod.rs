@@ -29,11 +29,13 @@ use chrono::{DateTime, TimeDelta, Utc};
 use super::FeedError;
 use cache::Cache;
 use client::ReadError;
+pub use run::{host_of, FetchRun, HOST_FAILURES};
 
 mod cache;
 mod client;
 mod http;
 mod retry;
+mod run;
 
 #[cfg(test)]
 mod tests;
@@ -43,7 +45,11 @@ mod tests;
 pub struct FetchOptions {
     /// Time allowed to open the connection (TCP and TLS).
     pub connect_timeout: Duration,
-    /// Time allowed for the whole request, body included.
+    /// Time allowed for the first byte of an answer, and between two reads of
+    /// its body: a server that accepts and never answers (or stops halfway)
+    /// fails after this, however long the body may take in all.
+    pub read_timeout: Duration,
+    /// Time allowed for a whole request into memory, body included.
     pub timeout: Duration,
     /// Largest body accepted into memory ([`Fetcher::get`]); larger answers are
     /// refused, not truncated.
@@ -72,22 +78,39 @@ pub struct FetchOptions {
     pub now: DateTime<Utc>,
     /// Draw progress on stderr (a terminal, not `--quiet`); silent otherwise.
     pub progress: bool,
+    /// What this run's fetchers share: the run's budget, the hosts that
+    /// failed, the rate limits ([`FetchRun`]).
+    pub run: FetchRun,
+}
+
+/// The default [`FetchOptions::read_timeout`]: long enough for a slow shop
+/// to start answering, short enough that a hung one costs the run little.
+pub const READ_TIMEOUT: Duration = Duration::from_secs(25);
+
+/// The default run budget (`[settings] fetch_timeout`).
+pub const FETCH_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// The User-Agent basket sends: `basket/VERSION (contact)` with the rules
+/// file's `[settings] contact`, as Open Food Facts asks of API users; the home
+/// page without one.
+pub fn user_agent(contact: Option<&str>) -> String {
+    let version = env!("CARGO_PKG_VERSION");
+    match contact.map(str::trim).filter(|c| !c.is_empty()) {
+        Some(contact) => format!("basket/{version} ({contact})"),
+        None => format!("basket/{version} (+https://github.com/basket-cli/basket)"),
+    }
 }
 
 impl Default for FetchOptions {
     fn default() -> Self {
         FetchOptions {
             connect_timeout: Duration::from_secs(10),
+            read_timeout: READ_TIMEOUT,
             timeout: Duration::from_secs(30),
             max_bytes: 64 * 1024 * 1024,
             max_file_bytes: 1024 * 1024 * 1024,
             file_timeout: Duration::from_secs(600),
-            user_agent: concat!(
-                "basket/",
-                env!("CARGO_PKG_VERSION"),
-                " (+https://github.com/basket-cli/basket)"
-            )
-            .to_string(),
+            user_agent: user_agent(None),
             cache_dir: None,
             offline: false,
             retries: 3,
@@ -95,8 +118,20 @@ impl Default for FetchOptions {
             max_retry_after: Duration::from_secs(30),
             now: Utc::now(),
             progress: false,
+            run: FetchRun::default(),
         }
     }
+}
+
+/// What a fresh answer must look like to be taken instead of the cached copy
+/// ([`Fetcher::get_file_guarded`]).
+pub struct Guard<'a> {
+    /// A 403 or 429 is a bot wall, not a broken feed.
+    pub refusals_blocked: bool,
+    /// Judges a fresh body (`new`) against the cached copy (`old`, if any):
+    /// `Err(why)` when it looks blocked.
+    #[allow(clippy::type_complexity)]
+    pub body: &'a (dyn Fn(&Path, Option<&Path>) -> Result<(), String> + Sync),
 }
 
 /// A body, and how it was obtained.
@@ -206,14 +241,32 @@ impl Fetcher {
     /// `max_file_bytes` are refused.
     pub fn get_file(&self, url: &str) -> Result<FetchedFile, FeedError> {
         match locate(url)? {
-            Location::Http => self.fetch_http(url, None, http::ToFile),
+            Location::Http => self.fetch_http(url, None, http::ToFile, None),
             Location::Local(path) => self.local_file(path),
         }
     }
 
+    /// [`Fetcher::get_file`] for an answer that may be a bot wall (a product
+    /// page): `guard` judges a fresh answer before it replaces the cached copy,
+    /// and one it refuses is a failed fetch ([`FeedError::Blocked`]), served
+    /// from the copy when there is one. Local files are not judged.
+    pub fn get_file_guarded(&self, url: &str, guard: &Guard<'_>) -> Result<FetchedFile, FeedError> {
+        match locate(url)? {
+            Location::Http => self.fetch_http(url, None, http::ToFile, Some(guard)),
+            Location::Local(path) => self.local_file(path),
+        }
+    }
+
+    /// At most `per_run` requests to the host of `url` in this run (shared by
+    /// every fetcher of the run); lookups beyond it fail with
+    /// [`FeedError::RateLimited`] and are left for the next run.
+    pub fn limit_reads(&self, url: &str, per_run: u32) {
+        self.opts.run.limit_reads(&host_of(url), per_run);
+    }
+
     fn get_inner(&self, url: &str, fresh_for: Option<Duration>) -> Result<Fetched, FeedError> {
         match locate(url)? {
-            Location::Http => self.fetch_http(url, fresh_for, http::Memory),
+            Location::Http => self.fetch_http(url, fresh_for, http::Memory, None),
             Location::Local(path) => self.read_file(&path).map(Fetched::fresh),
         }
     }

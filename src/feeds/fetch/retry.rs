@@ -9,7 +9,8 @@ use reqwest::header::{self, HeaderMap};
 
 use super::cache::Meta;
 use super::client::{header_text, Answer};
-use super::http::Sink;
+use super::http::{brief, Sink};
+use super::run::{host_of, NotAsked};
 use super::Fetcher;
 use crate::feeds::FeedError;
 
@@ -38,22 +39,48 @@ impl Failed {
     }
 }
 
+impl Failed {
+    /// A failure that says the host is in trouble (it does not answer, or
+    /// refuses or drops the connection), as opposed to refusing this request.
+    fn counts_against_host(&self) -> bool {
+        // A redirect loop is this URL's fault, not the host's.
+        self.retryable
+            && matches!(
+                self.error,
+                FeedError::Timeout { .. } | FeedError::Connect { .. } | FeedError::Request { .. }
+            )
+    }
+}
+
 impl Fetcher {
     /// One request, then as many retries as allowed while the failure is
-    /// transient.
+    /// transient: a timeout is tried again once, a host that failed
+    /// [`super::HOST_FAILURES`] requests this run not at all, and no wait
+    /// outlasts the run's budget.
     pub(super) fn request_with_retries<S: Sink>(
         &self,
         url: &str,
         cached: Option<&Meta>,
         sink: &S,
     ) -> Result<Answer<S::Body>, FeedError> {
+        let host = host_of(url);
         let mut attempt: u32 = 0;
+        let mut timeouts: u32 = 0;
         loop {
+            self.opts
+                .run
+                .admit(&host)
+                .map_err(|why| not_asked(&host, why))?;
             let failed = match self.request(url, cached, sink) {
                 Ok(answer) => return Ok(answer),
                 Err(failed) => failed,
             };
-            if !failed.retryable || attempt >= self.opts.retries {
+            let host_down =
+                failed.counts_against_host() && self.opts.run.failed(&host, brief(&failed.error));
+            if matches!(failed.error, FeedError::Timeout { .. }) {
+                timeouts += 1;
+            }
+            if !failed.retryable || attempt >= self.opts.retries || host_down || timeouts > 1 {
                 return Err(failed.error);
             }
             let wait = match failed.retry_after {
@@ -61,9 +88,29 @@ impl Fetcher {
                 Some(asked) => asked,
                 None => backoff_delay(self.opts.backoff, attempt),
             };
+            // A wait past the budget's end would only end in giving up: the
+            // failure as it is says more.
+            if self.opts.run.left().is_some_and(|left| wait >= left) {
+                return Err(failed.error);
+            }
             std::thread::sleep(wait);
             attempt += 1;
         }
+    }
+}
+
+/// A request not made, as the error its caller sees.
+fn not_asked(host: &str, why: NotAsked) -> FeedError {
+    match why {
+        NotAsked::HostDown { failures, reason } => FeedError::HostDown {
+            host: host.to_string(),
+            failures,
+            reason,
+        },
+        NotAsked::RateLimited { limit } => FeedError::RateLimited {
+            host: host.to_string(),
+            limit,
+        },
     }
 }
 

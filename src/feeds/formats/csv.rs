@@ -165,6 +165,7 @@ mod tests {
             kind: FeedKind::Csv,
             url: String::new(),
             currency: Some("GBP".into()),
+            rate_limit: None,
         }
     }
 

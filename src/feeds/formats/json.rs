@@ -687,6 +687,7 @@ mod tests {
             kind: FeedKind::Json,
             url: String::new(),
             currency: Some("GBP".into()),
+            rate_limit: None,
         }
     }
 

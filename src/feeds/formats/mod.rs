@@ -6,6 +6,7 @@ use crate::model::Product;
 
 use super::{FeedError, FeedKind, FeedReport, FeedSource};
 
+pub(super) mod blocked;
 pub(super) mod csv;
 pub(super) mod json;
 pub mod merchant;
@@ -81,6 +82,7 @@ mod tests {
             kind,
             url: String::new(),
             currency: None,
+            rate_limit: None,
         }
     }
 

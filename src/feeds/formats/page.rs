@@ -463,6 +463,7 @@ mod tests {
             kind: FeedKind::Page,
             url: "https://shop.example/p/1".into(),
             currency: currency.map(str::to_string),
+            rate_limit: None,
         }
     }
 

@@ -248,6 +248,7 @@ mod tests {
             kind: FeedKind::Json,
             url: String::new(),
             currency: Some("gbp".into()),
+            rate_limit: None,
         }
     }
 

@@ -4,6 +4,8 @@
 //!
 //! [`Fetcher`]: super::Fetcher
 
+use super::FeedError;
+
 pub mod open_meteo;
 pub mod open_prices;
 pub mod openfoodfacts;
@@ -36,6 +38,58 @@ pub(crate) fn gtin_queue(feed: &str, gtins: &[String]) -> (Vec<String>, Vec<Stri
         }
     }
     (queue, warnings)
+}
+
+/// The GTINs a run did not get to ask about, told in one line each instead of
+/// one warning per GTIN: those left for the next run (the rate limit, or the
+/// run's budget spent), and those not asked because their host is down.
+#[derive(Default)]
+pub(crate) struct Left {
+    /// Left for the next run.
+    later: usize,
+    /// Not asked, host down: how many, and the first such error.
+    down: usize,
+    down_reason: Option<String>,
+}
+
+impl Left {
+    /// Counts `e` if it is a GTIN not asked; hands back any other failure.
+    pub(crate) fn count(&mut self, e: FeedError) -> Option<FeedError> {
+        match e {
+            FeedError::RateLimited { .. } | FeedError::GaveUp { .. } => self.later += 1,
+            FeedError::HostDown { .. } => {
+                self.down += 1;
+                self.down_reason.get_or_insert_with(|| e.to_string());
+            }
+            other => return Some(other),
+        }
+        None
+    }
+
+    /// The lines to show, if any.
+    pub(crate) fn notices(&self, feed: &str) -> Vec<String> {
+        let barcodes = |n: usize| {
+            if n == 1 {
+                "1 barcode".to_string()
+            } else {
+                format!("{n} barcodes")
+            }
+        };
+        let mut out = Vec::new();
+        if self.later > 0 {
+            out.push(format!(
+                "{feed}: {} not looked up yet; asked next run",
+                barcodes(self.later)
+            ));
+        }
+        if let Some(reason) = &self.down_reason {
+            out.push(format!(
+                "{feed}: {} not looked up: {reason}",
+                barcodes(self.down)
+            ));
+        }
+        out
+    }
 }
 
 /// Runs `ask` on each item with at most `concurrency` at once (0 counts as 1),

@@ -201,6 +201,7 @@ pub fn fetch_prices(
         .map(|(i, a)| (i, a.unwrap_or(Err(FeedError::Panicked))));
 
     let mut observations = Vec::new();
+    let mut left = super::Left::default();
     for (i, answer) in answers {
         let gtin = queue.get(i).map_or("?", String::as_str);
         match answer {
@@ -214,9 +215,14 @@ pub fn fetch_prices(
                 }
                 observations.extend(found);
             }
-            Err(e) => warnings.push(format!("{feed}: {gtin}: {e}")),
+            Err(e) => {
+                if let Some(e) = left.count(e) {
+                    warnings.push(format!("{feed}: {gtin}: {e}"));
+                }
+            }
         }
     }
+    warnings.extend(left.notices(feed));
     (observations, warnings)
 }
 

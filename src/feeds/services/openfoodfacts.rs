@@ -62,6 +62,10 @@ pub const DEFAULT_URL: &str = "https://world.openfoodfacts.org";
 /// Open Food Facts asks API users to keep their load light.
 pub const DEFAULT_CONCURRENCY: usize = 4;
 
+/// Requests a run makes to Open Food Facts unless its feed's `rate_limit`
+/// says otherwise: the API asks for at most 15 product reads a minute.
+pub const RATE_LIMIT: u32 = 15;
+
 /// How long a cached answer is used without asking again: product facts change
 /// rarely, and the API's rate limits are per minute.
 pub const FRESH_FOR: Duration = Duration::from_secs(7 * 24 * 60 * 60);
@@ -319,16 +323,20 @@ pub fn fetch_facts(
 
     let mut products = Vec::new();
     let mut not_found = 0;
+    let mut left = super::Left::default();
     for (i, outcome) in outcomes {
         match outcome {
             Outcome::Found(p) => products.push(*p),
             Outcome::NotFound => not_found += 1,
             Outcome::Failed(e) => {
-                let gtin = queue.get(i).map_or("?", String::as_str);
-                warnings.push(format!("{feed}: {gtin}: {e}"));
+                if let Some(e) = left.count(e) {
+                    let gtin = queue.get(i).map_or("?", String::as_str);
+                    warnings.push(format!("{feed}: {gtin}: {e}"));
+                }
             }
         }
     }
+    warnings.extend(left.notices(feed));
     // A wrong `url` answers 404 for every GTIN, which reads as "not found"; one
     // line then says so. A few unknown GTINs alone stay silent.
     if not_found >= SUSPICIOUS_NOT_FOUND && not_found == queue.len() {

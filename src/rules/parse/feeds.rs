@@ -4,7 +4,7 @@ use super::{closest, Parser, Value};
 use crate::feeds::{FeedKind, FeedSource};
 use crate::rules::Settings;
 
-const FEED_KEYS: &[&str] = &["kind", "url", "currency", "max_pages"];
+const FEED_KEYS: &[&str] = &["kind", "url", "currency", "max_pages", "rate_limit"];
 
 impl Parser<'_> {
     pub(super) fn feeds(&mut self, v: &Value, settings: Option<&Settings>) -> Vec<FeedSource> {
@@ -80,12 +80,33 @@ impl Parser<'_> {
                 (k, None) => k,
                 (None, Some(_)) => None,
             };
+            let rate_limit = match ft.get("rate_limit") {
+                Some(r) => match kind {
+                    Some(FeedKind::OpenFoodFacts | FeedKind::OpenPrices) | None => {
+                        self.positive_int(r, "rate_limit")
+                    }
+                    Some(other) => {
+                        self.error_hint(
+                            r.span(),
+                            format!("rate_limit is for openfoodfacts and open-prices feeds, not {other}"),
+                            "remove it: a catalog feed is fetched once a run",
+                        );
+                        None
+                    }
+                },
+                // Open Food Facts asks for at most 15 product reads a minute.
+                None if kind == Some(FeedKind::OpenFoodFacts) => {
+                    Some(crate::feeds::openfoodfacts::RATE_LIMIT)
+                }
+                None => None,
+            };
             if let (Some(kind), Some(url)) = (kind, url) {
                 out.push(FeedSource {
                     name: name.to_string(),
                     kind,
                     url,
                     currency,
+                    rate_limit,
                 });
             }
         }

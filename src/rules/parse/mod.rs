@@ -26,6 +26,8 @@ mod rule;
 mod selector;
 mod settings;
 
+pub use rule::parse_duration;
+
 /// For the selector's tests: its display must spell every key the parser reads.
 #[cfg(test)]
 pub(super) use selector::SELECTOR_KEYS;
@@ -290,6 +292,8 @@ impl Parser<'_> {
                 location: None,
                 budget: None,
                 history_days: DEFAULT_HISTORY_DAYS,
+                fetch_timeout: crate::feeds::FETCH_TIMEOUT,
+                contact: None,
             }),
         };
         let feeds = match doc.get("feeds") {

@@ -221,7 +221,7 @@ impl Parser<'_> {
 }
 
 /// `"7d"`, `"12h"`, `"30m"`, `"2w"`, `"1d12h"`, `"0"`.
-pub(crate) fn parse_duration(s: &str) -> Option<chrono::Duration> {
+pub fn parse_duration(s: &str) -> Option<chrono::Duration> {
     let s = s.trim();
     if s == "0" {
         return Some(chrono::Duration::zero());

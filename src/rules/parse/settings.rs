@@ -1,10 +1,17 @@
 //! `[settings]` and `[weather]`: the file-wide configuration the rules read.
 
-use super::{Parser, Value};
+use super::{parse_duration, Parser, Value};
 use crate::feeds::open_meteo;
 use crate::rules::{Location, Settings, WeatherConfig, DEFAULT_HISTORY_DAYS};
 
-const SETTINGS_KEYS: &[&str] = &["currency", "location", "budget", "history_days"];
+const SETTINGS_KEYS: &[&str] = &[
+    "currency",
+    "location",
+    "budget",
+    "history_days",
+    "fetch_timeout",
+    "contact",
+];
 const LOCATION_KEYS: &[&str] = &["latitude", "longitude", "name"];
 const WEATHER_KEYS: &[&str] = &["provider", "url"];
 
@@ -28,12 +35,55 @@ impl Parser<'_> {
             Some(h) => self.positive_int(h, "history_days")?,
             None => DEFAULT_HISTORY_DAYS,
         };
+        let fetch_timeout = match t.get("fetch_timeout") {
+            Some(f) => self.fetch_timeout(f)?,
+            None => crate::feeds::FETCH_TIMEOUT,
+        };
+        let contact = match t.get("contact") {
+            Some(c) => Some(self.contact(c)?),
+            None => None,
+        };
         Some(Settings {
             currency,
             location,
             budget,
             history_days,
+            fetch_timeout,
+            contact,
         })
+    }
+
+    /// `fetch_timeout = "2m"`: a duration of at least a second (a zero budget
+    /// would fetch nothing at all).
+    fn fetch_timeout(&mut self, v: &Value) -> Option<std::time::Duration> {
+        let s = self.string(v, "fetch_timeout")?;
+        match parse_duration(&s).and_then(|d| d.to_std().ok()) {
+            Some(d) if d.as_secs() >= 1 => Some(d),
+            _ => {
+                self.error_hint(
+                    v.span(),
+                    format!("fetch_timeout \"{s}\" is not a duration of a second or more"),
+                    "write a number and a unit: \"30s\", \"2m\", \"10m\"",
+                );
+                None
+            }
+        }
+    }
+
+    /// `contact = "me@example.com"`: one line of printable text, since it goes
+    /// into a request header.
+    fn contact(&mut self, v: &Value) -> Option<String> {
+        let s = self.nonempty_string(v, "contact")?;
+        if s.chars().all(|c| c.is_ascii_graphic() || c == ' ') {
+            Some(s.trim().to_string())
+        } else {
+            self.error_hint(
+                v.span(),
+                "contact must be plain ASCII text on one line (it is sent in the User-Agent)",
+                "write an e-mail address or a URL, such as \"me@example.com\"",
+            );
+            None
+        }
     }
 
     pub(super) fn currency(&mut self, v: &Value) -> Option<String> {

@@ -11,6 +11,7 @@ use super::retry::{backoff_delay, retry_after};
 use super::*;
 use server::{Reply, Server};
 
+mod bounded;
 mod server;
 
 fn at(rfc3339: &str) -> DateTime<Utc> {
@@ -126,7 +127,7 @@ fn a_slow_server_times_out_after_the_retries() {
         vec![Reply::ok(b"late").delay(Duration::from_millis(1500))],
     );
     let f = fetcher_with(FetchOptions {
-        timeout: Duration::from_millis(300),
+        read_timeout: Duration::from_millis(300),
         retries: 1,
         ..opts(None, T0)
     });

@@ -30,6 +30,7 @@ fn source() -> FeedSource {
         kind: FeedKind::Merchant,
         url: "feed.xml".into(),
         currency: None,
+        rate_limit: None,
     }
 }
 
