@@ -337,3 +337,75 @@ fn a_blocked_page_is_a_failed_fetch_and_its_cached_copy_serves() {
         "{prices}"
     );
 }
+
+fn forecast(unit: &str, max: f64) -> String {
+    format!(
+        r#"{{"latitude": 52.5, "longitude": 13.4, "utc_offset_seconds": 0, "timezone": "GMT",
+  "daily_units": {{"time": "iso8601", "temperature_2m_max": "{unit}"}},
+  "daily": {{"time": ["2026-10-03", "2026-10-04"], "temperature_2m_max": [50.0, {max}]}}}}"#
+    )
+}
+
+const WEATHER_RULES: &str = r#"
+[settings]
+location = { latitude = 52.5, longitude = 13.4 }
+
+[weather]
+url = "$SERVER/v1/forecast"
+
+[feeds.shop]
+kind = "json"
+url = "$SERVER/shop.json"
+
+[[rule]]
+name = "Iced tea on warm days"
+when.weather = { day = "tomorrow", temp_max_c = { above = 22 } }
+add = { product = { name = "tea" } }
+"#;
+
+#[test]
+fn bug_6_a_fahrenheit_forecast_is_read_in_celsius() {
+    let env = TestEnv::new();
+    let server = TestServer::start();
+    server.set("/shop.json", Reply::json(SHOP));
+    env.write_rules(&server.expand(WEATHER_RULES));
+    // 75 °F is 23.9 °C: warm. Read as °C it would not be, and 50 °F today
+    // would have been a scorcher.
+    server.set("/v1/forecast", Reply::json(forecast("°F", 75.0)));
+    let out = env.run(&["check", "--dry-run", "--format", "json"]);
+    out.assert_ok();
+    let report: Value = out.json();
+    assert_eq!(report["proposals"][0]["product"]["id"], "T1", "{report}");
+    assert!(
+        report["proposals"][0]["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("23.9 °C")),
+        "{report}"
+    );
+    // 70 °F is 21.1 °C: not warm enough.
+    server.set("/v1/forecast", Reply::json(forecast("°F", 70.0)));
+    let out = env.run(&["check", "--dry-run", "--format", "json"]);
+    out.assert_ok();
+    assert_eq!(out.json()["proposals"], serde_json::json!([]));
+}
+
+#[test]
+fn bug_6_a_forecast_in_an_unknown_unit_is_refused_with_a_warning() {
+    let env = TestEnv::new();
+    let server = TestServer::start();
+    server.set("/shop.json", Reply::json(SHOP));
+    server.set("/v1/forecast", Reply::json(forecast("K", 300.0)));
+    env.write_rules(&server.expand(WEATHER_RULES));
+    let out = env.run(&["check", "--dry-run", "--format", "json"]);
+    out.assert_ok();
+    assert_eq!(out.json()["proposals"], serde_json::json!([]));
+    assert_eq!(
+        warnings(&out),
+        vec![
+            "weather: daily_units gives temperature_2m_max in \"K\", a unit basket cannot read; \
+             ask Open-Meteo for °C, °F, mm, inch, km/h, mph, kn or m/s; \
+             rules that need the forecast were skipped"
+                .to_string()
+        ]
+    );
+}

@@ -101,6 +101,9 @@ pub enum FeedError {
     /// challenge page, or no product where its cached copy had one.
     #[error("looks blocked ({0})")]
     Blocked(String),
+    /// The forecast gives a variable in a unit basket does not convert.
+    #[error("daily_units gives {variable} in \"{unit}\", a unit basket cannot read; ask Open-Meteo for °C, °F, mm, inch, km/h, mph, kn or m/s")]
+    Unit { variable: String, unit: String },
     /// A parser thread panicked: a bug, reported as this feed's failure only.
     #[error("internal error while reading the feed")]
     Panicked,

@@ -9,6 +9,7 @@ use super::FeedError;
 pub mod open_meteo;
 pub mod open_prices;
 pub mod openfoodfacts;
+mod units;
 
 /// The GTINs to ask a per-product API (Open Food Facts, Open Prices): folded
 /// to 14 digits to drop duplicates (the first spelling is the one asked), with

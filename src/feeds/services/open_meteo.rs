@@ -9,6 +9,7 @@ use serde_json::{Map, Value};
 
 use crate::model::{DailyForecast, Forecast};
 
+use super::units::{conversion, Quantity};
 use crate::feeds::formats::json::parse_document;
 use crate::feeds::{FeedError, Fetcher};
 
@@ -62,29 +63,34 @@ pub fn parse_forecast(bytes: &[u8]) -> Result<Forecast, FeedError> {
         return Err(FeedError::NoDaily);
     };
 
+    let units = answer.get("daily_units").and_then(Value::as_object);
     let times = daily.get("time").and_then(Value::as_array);
-    let temp_max = series(daily, &["temperature_2m_max"]);
-    let temp_min = series(daily, &["temperature_2m_min"]);
-    let precipitation = series(daily, &["precipitation_sum"]);
-    let probability = series(daily, &["precipitation_probability_max"]);
-    let wind = series(daily, &["wind_speed_10m_max", "windspeed_10m_max"]);
-    let uv = series(daily, &["uv_index_max"]);
-    let snow = series(daily, &["snowfall_sum"]);
+    let read = |names: &[&str], quantity| series(daily, units, names, quantity);
+    let temp_max = read(&["temperature_2m_max"], Quantity::Temperature)?;
+    let temp_min = read(&["temperature_2m_min"], Quantity::Temperature)?;
+    let precipitation = read(&["precipitation_sum"], Quantity::Precipitation)?;
+    let probability = read(&["precipitation_probability_max"], Quantity::Plain)?;
+    let wind = read(
+        &["wind_speed_10m_max", "windspeed_10m_max"],
+        Quantity::Speed,
+    )?;
+    let uv = read(&["uv_index_max"], Quantity::Plain)?;
+    let snow = read(&["snowfall_sum"], Quantity::Snowfall)?;
 
     // `time` sets the number of days; without it, the longest series does, undated.
     let len = match times {
         Some(t) => t.len(),
         None => [
-            temp_max,
-            temp_min,
-            precipitation,
-            probability,
-            wind,
-            uv,
-            snow,
+            &temp_max,
+            &temp_min,
+            &precipitation,
+            &probability,
+            &wind,
+            &uv,
+            &snow,
         ]
         .iter()
-        .map(|s| s.map_or(0, Vec::len))
+        .map(|s| s.as_ref().map_or(0, Vec::len))
         .max()
         .unwrap_or(0),
     };
@@ -93,13 +99,13 @@ pub fn parse_forecast(bytes: &[u8]) -> Result<Forecast, FeedError> {
             date: times
                 .and_then(|t| t.get(i))
                 .and_then(|t| date_of(t, utc_offset_seconds)),
-            temp_max_c: at(temp_max, i),
-            temp_min_c: at(temp_min, i),
-            precipitation_mm: at(precipitation, i),
-            precipitation_probability: at(probability, i),
-            wind_max_kmh: at(wind, i),
-            uv_index: at(uv, i),
-            snowfall_cm: at(snow, i),
+            temp_max_c: at(&temp_max, i),
+            temp_min_c: at(&temp_min, i),
+            precipitation_mm: at(&precipitation, i),
+            precipitation_probability: at(&probability, i),
+            wind_max_kmh: at(&wind, i),
+            uv_index: at(&uv, i),
+            snowfall_cm: at(&snow, i),
         })
         .collect();
     Ok(Forecast {
@@ -108,16 +114,34 @@ pub fn parse_forecast(bytes: &[u8]) -> Result<Forecast, FeedError> {
     })
 }
 
-/// The first of `names` present as an array in `daily`.
-fn series<'a>(daily: &'a Map<String, Value>, names: &[&str]) -> Option<&'a Vec<Value>> {
-    names
-        .iter()
-        .find_map(|name| daily.get(*name).and_then(Value::as_array))
+/// The first of `names` present as an array in `daily`, in the rules' unit
+/// (`daily_units` says which the answer uses); `None` entries are unknown.
+fn series(
+    daily: &Map<String, Value>,
+    units: Option<&Map<String, Value>>,
+    names: &[&str],
+    quantity: Quantity,
+) -> Result<Option<Vec<Option<f64>>>, FeedError> {
+    let Some((name, values)) = names.iter().find_map(|name| {
+        daily
+            .get(*name)
+            .and_then(Value::as_array)
+            .map(|v| (*name, v))
+    }) else {
+        return Ok(None);
+    };
+    let convert = conversion(units, name, quantity)?;
+    Ok(Some(
+        values
+            .iter()
+            .map(|v| v.as_f64().map(|x| convert.apply(x)))
+            .collect(),
+    ))
 }
 
 /// Entry `i`, or unknown when the array is missing, short, or holds `null`.
-fn at(series: Option<&Vec<Value>>, i: usize) -> Option<f64> {
-    series?.get(i)?.as_f64()
+fn at(series: &Option<Vec<Option<f64>>>, i: usize) -> Option<f64> {
+    series.as_ref()?.get(i).copied().flatten()
 }
 
 /// `"2026-10-03"` (`timezone=auto` answers), or epoch seconds of local midnight
