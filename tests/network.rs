@@ -409,3 +409,47 @@ fn bug_6_a_forecast_in_an_unknown_unit_is_refused_with_a_warning() {
         ]
     );
 }
+
+#[test]
+fn a_page_with_three_named_offers_gives_three_products() {
+    let env = TestEnv::new();
+    let server = TestServer::start();
+    server.set(
+        "/p/oat",
+        Reply::fixture("product-pages/own-three-offers.html"),
+    );
+    env.write_rules(&server.expand(
+        r#"
+[feeds.shop]
+kind = "page"
+url = "$SERVER/p/oat"
+
+[[rule]]
+name = "Oat drink"
+match = { feed = "shop", name = "oat drink" }
+notify = { limit = 5 }
+"#,
+    ));
+    let out = env.run(&["check", "--dry-run", "--format", "json"]);
+    out.assert_ok();
+    let report: Value = out.json();
+    let mut seen: Vec<(String, String, String)> = report["notifications"][0]["products"]
+        .as_array()
+        .unwrap_or_else(|| panic!("notified products: {report}"))
+        .iter()
+        .map(|p| {
+            let text = |v: &Value| v.as_str().unwrap_or_default().to_string();
+            (text(&p["id"]), text(&p["name"]), text(&p["price"]))
+        })
+        .collect();
+    seen.sort();
+    assert_eq!(
+        seen,
+        [
+            ("OAT-1L", "Barista Oat Drink — 1 litre", "2.10"),
+            ("OAT-250", "Barista Oat Drink — 250 ml", "0.95"),
+            ("OAT-6L", "Barista Oat Drink — 6 x 1 litre", "11.50"),
+        ]
+        .map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string()))
+    );
+}

@@ -57,6 +57,12 @@ pub fn parse(source: &FeedSource, html: &[u8]) -> Result<FetchedFeed, FeedError>
 
     let products = json_ld_products(&doc);
     let identity = products.first().map(identity_from_json);
+    // Sizes or pack counts offered side by side: one product each.
+    let variants = products
+        .iter()
+        .find(|p| json_offer(p, hint).is_some())
+        .map(|p| variants(p, hint))
+        .unwrap_or_default();
     // The first product with a price: a page may describe a product group first
     // and the variant with the offer after it.
     let json_offer = products.iter().find_map(|p| json_offer(p, hint));
@@ -71,7 +77,7 @@ pub fn parse(source: &FeedSource, html: &[u8]) -> Result<FetchedFeed, FeedError>
         .or_else(|| meta_content(&doc, &["og:title"]))
         .or_else(|| first_text(&doc, "title"))
         .unwrap_or_else(|| shown_url(&source.url).into_owned());
-    let mut product = Product {
+    let product = Product {
         feed: source.name.clone(),
         id: identity
             .id
@@ -85,15 +91,99 @@ pub fn parse(source: &FeedSource, html: &[u8]) -> Result<FetchedFeed, FeedError>
         availability: found.availability,
         ..Product::default()
     };
-    product.make_printable();
     let mut report = FeedReport::new(&source.name);
-    report.kept();
+    let products = if variants.is_empty() {
+        vec![product]
+    } else {
+        variants
+            .into_iter()
+            .enumerate()
+            .map(|(i, variant)| variant.product(&product, i))
+            .collect()
+    };
+    let products: Vec<Product> = products
+        .into_iter()
+        .map(|mut p| {
+            p.make_printable();
+            report.kept();
+            p
+        })
+        .collect();
     Ok(FetchedFeed {
         source: source.clone(),
-        products: vec![product],
+        products,
         report,
         warning: None,
     })
+}
+
+/// One of several offers of a product that name their own variant (a size,
+/// a pack count) with a `name` or `sku`.
+#[derive(Debug)]
+struct Variant {
+    name: Option<String>,
+    sku: Option<String>,
+    gtin: Option<String>,
+    offer: Offer,
+}
+
+impl Variant {
+    /// The page's product as this variant: `Product — Offer name`, the offer's
+    /// SKU as its id (else the product's with `#2`), its own price.
+    fn product(self, base: &Product, i: usize) -> Product {
+        let label = self.name.or_else(|| self.sku.clone()).unwrap_or_default();
+        Product {
+            id: self.sku.unwrap_or_else(|| format!("{}#{}", base.id, i + 1)),
+            name: format!("{} — {label}", base.name),
+            gtin: self.gtin.or_else(|| base.gtin.clone()),
+            price: Some(self.offer.price),
+            currency: self.offer.currency.or_else(|| base.currency.clone()),
+            availability: self.offer.availability,
+            ..base.clone()
+        }
+    }
+}
+
+/// The offers of `product` as variants, when there are two or more and each
+/// names itself differently; otherwise none (the page is one product at its
+/// best offer, as before).
+fn variants(product: &Map<String, Value>, hint: Option<&str>) -> Vec<Variant> {
+    let Some(Value::Array(list)) = get(product, "offers") else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for value in list {
+        let Value::Object(o) = value else {
+            return Vec::new();
+        };
+        let name = json_text(get(o, "name"));
+        let sku = json_text(get(o, "sku"));
+        if (name.is_none() && sku.is_none())
+            || has_type(o, &["aggregateoffer"])
+            || !seen.insert((name.clone(), sku.clone()))
+        {
+            return Vec::new();
+        }
+        let mut priced = Vec::new();
+        collect_offers(value, hint, &mut priced);
+        let Some(offer) = priced.into_iter().next() else {
+            continue;
+        };
+        let gtin = ["gtin13", "gtin", "gtin12", "gtin8", "gtin14"]
+            .iter()
+            .find_map(|k| json_text(get(o, k)));
+        out.push(Variant {
+            name,
+            sku,
+            gtin,
+            offer,
+        });
+    }
+    if out.len() < 2 {
+        return Vec::new();
+    }
+    out
 }
 
 /// A price found on the page, with what the same offer says about it.
@@ -711,5 +801,49 @@ mod tests {
             .products
             .remove(0);
         assert_eq!(price_of(&p), ("1".into(), Some("GBP"), None));
+    }
+
+    #[test]
+    fn offers_that_name_their_variants_are_one_product_each() {
+        let html = r#"<script type="application/ld+json">{"@type": "Product",
+          "name": "Oat Drink", "sku": "OAT", "offers": [
+          {"name": "1 litre", "sku": "OAT-1L", "price": "2.10", "priceCurrency": "GBP",
+           "availability": "https://schema.org/InStock"},
+          {"name": "250 ml", "price": "0.95", "priceCurrency": "GBP",
+           "availability": "https://schema.org/OutOfStock"}]}</script>"#;
+        let feed = parse(&source(None), html.as_bytes()).expect("parses");
+        let got: Vec<_> = feed
+            .products
+            .iter()
+            .map(|p| (p.id.as_str(), p.name.as_str(), p.price, p.availability))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (
+                    "OAT-1L",
+                    "Oat Drink — 1 litre",
+                    Decimal::from_str("2.10").ok(),
+                    Some(Availability::InStock)
+                ),
+                (
+                    "OAT#2",
+                    "Oat Drink — 250 ml",
+                    Decimal::from_str("0.95").ok(),
+                    Some(Availability::OutOfStock)
+                ),
+            ]
+        );
+        assert_eq!(feed.report.records, 2);
+    }
+
+    #[test]
+    fn offers_without_names_stay_one_product_at_the_best_offer() {
+        let html = r#"<script type="application/ld+json">{"@type": "Product",
+          "name": "Tea", "offers": [{"price": "3.00", "priceCurrency": "GBP"},
+          {"price": "2.00", "priceCurrency": "GBP"}]}</script>"#;
+        let feed = parse(&source(None), html.as_bytes()).expect("parses");
+        assert_eq!(feed.products.len(), 1);
+        assert_eq!(feed.products[0].price, Decimal::from_str("2.00").ok());
     }
 }
