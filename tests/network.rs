@@ -453,3 +453,25 @@ notify = { limit = 5 }
         .map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string()))
     );
 }
+
+#[test]
+fn bad_fetch_settings_are_refused_where_they_are_written() {
+    let env = TestEnv::new();
+    env.write_rules(
+        r#"[settings]
+contact = "me\u0007@example.com"
+fetch_timeout = "0"
+
+[feeds.shop]
+kind = "json"
+url = "shop.json"
+rate_limit = 5
+
+[feeds.facts]
+kind = "openfoodfacts"
+rate_limit = 0
+"#,
+    );
+    let out = env.run(&["rules", "check"]);
+    insta::assert_snapshot!(env.normalize(&out.streams()));
+}

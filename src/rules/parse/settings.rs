@@ -35,14 +35,16 @@ impl Parser<'_> {
             Some(h) => self.positive_int(h, "history_days")?,
             None => DEFAULT_HISTORY_DAYS,
         };
+        // Both checked before either fails, so one run names both problems.
         let fetch_timeout = match t.get("fetch_timeout") {
-            Some(f) => self.fetch_timeout(f)?,
-            None => crate::feeds::FETCH_TIMEOUT,
+            Some(f) => self.fetch_timeout(f),
+            None => Some(crate::feeds::FETCH_TIMEOUT),
         };
         let contact = match t.get("contact") {
-            Some(c) => Some(self.contact(c)?),
-            None => None,
+            Some(c) => self.contact(c).map(Some),
+            None => Some(None),
         };
+        let (fetch_timeout, contact) = (fetch_timeout?, contact?);
         Some(Settings {
             currency,
             location,
