@@ -104,6 +104,36 @@ pub enum Command {
         #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
         limit: Option<u32>,
     },
+    /// Review the basket by shop at the last check's prices, then record it as bought
+    Checkout {
+        /// Only this shop's (feed's) lines
+        #[arg(long, value_name = "FEED")]
+        shop: Option<String>,
+        /// Check out without asking
+        #[arg(long, short)]
+        yes: bool,
+        #[arg(long, value_enum, default_value_t = CheckoutFormat::Table)]
+        format: CheckoutFormat,
+    },
+    /// What was bought at each checkout
+    Purchases {
+        /// Only purchases on or after this day (YYYY-MM-DD)
+        #[arg(long, value_name = "DATE")]
+        since: Option<chrono::NaiveDate>,
+        #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+        format: ListFormat,
+    },
+    /// Spend, savings, each rule's record and each product's rhythm
+    Stats {
+        /// Only purchases and decisions on or after this day (YYYY-MM-DD)
+        #[arg(long, value_name = "DATE")]
+        since: Option<chrono::NaiveDate>,
+        /// What the spend is broken down by
+        #[arg(long, value_enum, default_value_t = StatsBy::Month)]
+        by: StatsBy,
+        #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+        format: ListFormat,
+    },
     /// Check or list the rules
     #[command(subcommand)]
     Rules(RulesCommand),
@@ -261,4 +291,22 @@ pub enum ListFormat {
     Table,
     Json,
     Csv,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CheckoutFormat {
+    Table,
+    Json,
+    Csv,
+    Markdown,
+}
+
+/// What `basket stats` breaks the spend down by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StatsBy {
+    Month,
+    Shop,
+    Category,
+    Rule,
 }

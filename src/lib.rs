@@ -11,6 +11,7 @@
 //! the dead-code lint sees everything nothing uses.
 
 mod check;
+mod checkout;
 mod cli;
 mod commands;
 mod connect;
@@ -24,6 +25,7 @@ mod notify;
 mod output;
 mod private;
 pub mod rules;
+mod stats;
 pub mod store;
 mod text;
 

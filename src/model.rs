@@ -764,3 +764,50 @@ pub struct NotifiedBefore {
     pub availability: Option<Availability>,
     pub at: DateTime<Utc>,
 }
+
+/// One line of a checkout: what was bought, when, at what price, and who put it
+/// in the basket. The product is kept whole as it was at the checkout, so a
+/// rule's selector can judge it later (`when.every`) as it judges the basket.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Purchase {
+    pub bought_at: DateTime<Utc>,
+    pub product: Product,
+    pub quantity: u32,
+    /// The unit price paid: the price of the last check, else the price when
+    /// the line was added; `None` when neither was known.
+    pub price: Option<Decimal>,
+    pub currency: Option<String>,
+    /// The regular (non-sale) price at the time, when the feed gave one.
+    pub regular_price: Option<Decimal>,
+    /// The rule that added the line, or `manual`.
+    pub added_by: Origin,
+}
+
+/// How many of the latest purchases a learnt rhythm looks at: recent habits
+/// count, a year-old one does not.
+pub const RHYTHM_PURCHASES: usize = 10;
+
+/// Purchases needed before a rhythm is learnt: three, so two gaps agree on it.
+pub const RHYTHM_MIN_PURCHASES: usize = 3;
+
+/// The shopper's rhythm: the median gap between the latest
+/// [`RHYTHM_PURCHASES`] distinct purchase times, once there are at least
+/// [`RHYTHM_MIN_PURCHASES`]. The median, not the mean, so one late restock
+/// does not stretch the interval. `times` need not be sorted.
+pub fn median_gap(times: &[DateTime<Utc>]) -> Option<chrono::Duration> {
+    let mut times = times.to_vec();
+    times.sort();
+    times.dedup();
+    if times.len() < RHYTHM_MIN_PURCHASES {
+        return None;
+    }
+    let recent = &times[times.len().saturating_sub(RHYTHM_PURCHASES)..];
+    let mut gaps: Vec<chrono::Duration> = recent.windows(2).map(|w| w[1] - w[0]).collect();
+    gaps.sort();
+    let mid = gaps.len() / 2;
+    Some(if gaps.len() % 2 == 1 {
+        gaps[mid]
+    } else {
+        (gaps[mid - 1] + gaps[mid]) / 2
+    })
+}

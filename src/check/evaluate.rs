@@ -2,12 +2,12 @@
 //! at a time, with the facts merged in and the watched ones written to the
 //! price history in batches as they pass, so a large catalog costs no memory.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use crate::context::Context;
 use crate::engine::{self, Memory};
 use crate::error::Failure;
-use crate::model::{FailedInputs, Product};
+use crate::model::{BasketItem, FailedInputs, Product, ProductKey};
 use crate::rules::RuleSet;
 use crate::store::Store;
 
@@ -24,6 +24,8 @@ pub(super) struct Evaluated {
     pub warnings: Vec<String>,
     /// Price changes written to the history while the feeds streamed.
     pub history_written: usize,
+    /// The basket's lines the feeds listed this run (for "not listed any more").
+    pub listed: HashSet<ProductKey>,
 }
 
 /// Runs the rules over the gathered feeds. `record` writes the watched products
@@ -51,7 +53,17 @@ pub(super) fn evaluate(
     let mut eval = engine::Evaluation::new(&ectx);
     let mut history = HistoryWriter::new(record);
     let mut reads = Vec::new();
-    let late_warnings = stream_feeds(ctx, store, &gathered, &mut eval, &mut history, &mut reads)?;
+    let mut listed = Listed::new(&basket);
+    let late_warnings = stream_feeds(
+        ctx,
+        store,
+        &gathered,
+        &mut eval,
+        &mut history,
+        &mut reads,
+        &mut listed,
+    )?;
+    let listed = listed.found;
     if record {
         // For `basket feeds list`: what each feed gave this run.
         reads.extend(
@@ -80,7 +92,41 @@ pub(super) fn evaluate(
         failed,
         warnings,
         history_written: history.written,
+        listed,
     })
+}
+
+/// Which basket lines the feeds list, noted as the products stream past; the
+/// lookup is by `&str`, so the products not in the basket build no key.
+struct Listed<'b> {
+    basket: HashMap<&'b str, HashSet<&'b str>>,
+    found: HashSet<ProductKey>,
+}
+
+impl<'b> Listed<'b> {
+    fn new(basket: &'b [BasketItem]) -> Listed<'b> {
+        let mut by_feed: HashMap<&str, HashSet<&str>> = HashMap::new();
+        for i in basket {
+            by_feed
+                .entry(i.product.feed.as_str())
+                .or_default()
+                .insert(i.product.id.as_str());
+        }
+        Listed {
+            basket: by_feed,
+            found: HashSet::new(),
+        }
+    }
+
+    fn note(&mut self, p: &Product) {
+        let held = self
+            .basket
+            .get(p.feed.as_str())
+            .is_some_and(|ids| ids.contains(p.id.as_str()));
+        if held {
+            self.found.insert(p.key());
+        }
+    }
 }
 
 /// What earlier runs left that the rules read: pending and declined proposals,
@@ -104,6 +150,16 @@ fn load_memory(ctx: &Context, ruleset: &RuleSet, store: &Store) -> Result<Memory
         feeds_seen: store.feeds_seen()?,
         latched: store.latches()?,
         rules_run: store.rules_run()?,
+        // Only `when.every` reads the purchases.
+        purchases: if ruleset
+            .rules
+            .iter()
+            .any(|r| r.enabled && r.when.as_ref().is_some_and(|w| w.uses_every()))
+        {
+            store.purchases(None)?
+        } else {
+            Vec::new()
+        },
     })
 }
 
@@ -116,6 +172,7 @@ fn stream_feeds(
     eval: &mut engine::Evaluation,
     history: &mut HistoryWriter,
     reads: &mut Vec<(String, crate::store::FeedRead)>,
+    listed: &mut Listed,
 ) -> Result<Vec<String>, Failure> {
     let facts: HashMap<String, &Product> = gathered
         .facts
@@ -129,6 +186,7 @@ fn stream_feeds(
                 merge_known_facts(p, &gathered.catalog_facts, &facts);
             }
             if eval.observe(p) {
+                listed.note(p);
                 history.push(store, std::mem::take(p), ctx.now);
             }
         });

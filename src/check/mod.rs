@@ -56,6 +56,7 @@ pub fn run(
         failed,
         mut warnings,
         history_written,
+        listed,
     } = evaluate::evaluate(ctx, ruleset, store, gathered, mode != Mode::DryRun)?;
     let mut proposals = std::mem::take(&mut outcome.proposals);
 
@@ -68,7 +69,15 @@ pub fn run(
             &outcome.explanations,
             &failed,
         )?;
-        persist::record_history(ctx, store, ruleset, &failed, &outcome, history_written)?;
+        persist::record_history(
+            ctx,
+            store,
+            ruleset,
+            &failed,
+            &outcome,
+            history_written,
+            &listed,
+        )?;
         // The digest tells about proposals left for later; at a terminal the
         // shopper decides them now, so only a no-input run mails them.
         let digest_proposals: &[Proposal] = if mode == Mode::NoInput {

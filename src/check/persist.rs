@@ -122,6 +122,7 @@ pub(super) fn record_history(
     failed: &FailedInputs,
     outcome: &engine::Outcome,
     written: usize,
+    listed: &HashSet<crate::model::ProductKey>,
 ) -> CmdResult {
     let catalog = ruleset.catalog_feeds();
     let answered: Vec<&str> = catalog
@@ -132,6 +133,7 @@ pub(super) fn record_history(
     // The observations were written while the feeds streamed; this notes the
     // feeds that answered.
     store.record_observations(&[], &answered, ctx.now)?;
+    store.note_listing(listed, &answered, ctx.now)?;
     ctx.info(&format!(
         "history: {written} price change{} recorded",
         if written == 1 { "" } else { "s" }

@@ -80,6 +80,7 @@ pub fn run(ctx: &Context, args: &DemoArgs) -> CmdResult {
     )?;
     if args.format == CheckFormat::Table && !ctx.quiet {
         println!("\nBasket after: {}", basket_line(&store.basket()?));
+        checkout(ctx, &ruleset, &mut store)?;
         if open > 0 && mode != Mode::Ask {
             println!("(Not a terminal, so nothing was asked: run `basket demo` in a terminal to approve or decline.)");
         }
@@ -89,6 +90,29 @@ pub fn run(ctx: &Context, args: &DemoArgs) -> CmdResult {
         );
         println!("Your own rules: `basket init`, then `basket check`.");
     }
+    Ok(())
+}
+
+/// The demo ends at the till: the review `basket checkout` shows, and the
+/// basket recorded as bought (in the throwaway store, so without asking).
+fn checkout(ctx: &Context, ruleset: &RuleSet, store: &mut Store) -> CmdResult {
+    let settings = &ruleset.settings;
+    let budget = settings.budget.map(|b| (b, settings.currency.as_str()));
+    let review = crate::checkout::Review::of_store(store, None, budget)?;
+    if review.is_empty() {
+        return Ok(());
+    }
+    println!("\nAt the checkout (`basket checkout`):");
+    let mut out = std::io::stdout().lock();
+    crate::output::checkout::write_table(&mut out, &review, crate::output::table::table_width())
+        .context("cannot write the checkout")?;
+    drop(out);
+    let rearm = engine::rearmed_by_purchase(ruleset, &store.latches()?, &review.keys());
+    let bought = store.checkout(&review.checkout_lines(), &rearm, ctx.now)?;
+    println!(
+        "Checked out: {} lines recorded as bought (`basket purchases`, `basket stats`).",
+        bought.len()
+    );
     Ok(())
 }
 

@@ -13,6 +13,7 @@ use crate::error::{self, CmdResult};
 
 pub mod basket;
 pub mod check;
+pub mod checkout;
 pub mod completions;
 pub mod demo;
 pub mod feeds;
@@ -22,8 +23,10 @@ pub mod list;
 pub mod man;
 pub mod notify;
 pub mod prices;
+pub mod purchases;
 pub mod review;
 pub mod rules;
+pub mod stats;
 pub mod watch;
 
 /// Parses `args` and runs the command; callable more than once (tests).
@@ -87,6 +90,11 @@ fn run(cli: Cli) -> CmdResult {
             format,
             limit,
         } => prices::run(&ctx, &query, format, limit.map(|n| n as usize)),
+        Command::Checkout { shop, yes, format } => {
+            checkout::run(&ctx, shop.as_deref(), yes, format)
+        }
+        Command::Purchases { since, format } => purchases::run(&ctx, since, format),
+        Command::Stats { since, by, format } => stats::run(&ctx, since, by, format),
         Command::Rules(RulesCommand::Check) => rules::check(&ctx),
         Command::Rules(RulesCommand::List) => rules::list(&ctx),
         Command::Notify(NotifyCommand::Test { channel }) => notify::test(&ctx, channel.as_deref()),

@@ -110,5 +110,11 @@ fn describe_condition(c: &Condition) -> String {
                 .join("; ")
         ),
         Condition::Not(c) => format!("not ({})", describe_condition(c)),
+        Condition::Every(e) => match e.cadence {
+            crate::rules::Cadence::Fixed(d) => {
+                format!("every {}", crate::engine::human_duration(d))
+            }
+            crate::rules::Cadence::Auto => "every (learnt from purchases)".to_string(),
+        },
     }
 }

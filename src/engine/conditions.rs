@@ -3,12 +3,12 @@
 
 use chrono::{Duration, NaiveDate};
 
-use crate::model::DailyForecast;
-use crate::rules::{Condition, DaySpec, Metric, WeatherCondition};
+use crate::model::{median_gap, DailyForecast, RHYTHM_MIN_PURCHASES};
+use crate::rules::{Cadence, Condition, DaySpec, Every, Metric, WeatherCondition};
 
 use super::explain::{describe, fmt_num};
 use super::folded::Folded;
-use super::matching::{check, Match};
+use super::matching::{check, check_ignoring_price, Match};
 use super::{Context, Weather};
 
 /// Whether the condition holds, and why (or why not) in words.
@@ -60,6 +60,68 @@ pub(super) fn eval_condition(c: &Condition, ctx: &Context) -> (bool, String) {
             let (ok, why) = eval_condition(inner, ctx);
             (!ok, why)
         }
+        Condition::Every(e) => eval_every(e, ctx),
+    }
+}
+
+/// `every`: due when the latest purchase of a product the rule adds is at
+/// least the interval old, or there is none. `auto` learns the interval from
+/// those purchases (their median gap); until there are enough to learn from,
+/// it is due, as a rule without `every` would be. Price conditions are not
+/// asked of what was bought: a coffee bought at full price is still coffee.
+fn eval_every(e: &Every, ctx: &Context) -> (bool, String) {
+    let times: Vec<_> = ctx
+        .memory
+        .purchases
+        .iter()
+        .filter(|p| check_ignoring_price(&e.of, &Folded::new(&p.product)))
+        .map(|p| p.bought_at)
+        .collect();
+    let Some(last) = times.iter().max().copied() else {
+        return (true, "not bought yet".into());
+    };
+    let ago = ctx.now - last;
+    let ago_text = format!("last {} ago", days_text(ago));
+    let (interval, learnt) = match e.cadence {
+        Cadence::Fixed(d) => (d, format!("every {}", super::human_duration(d))),
+        Cadence::Auto => match median_gap(&times) {
+            Some(d) => (d, format!("bought every {}", days_text(d))),
+            None => {
+                let n = times
+                    .iter()
+                    .collect::<std::collections::BTreeSet<_>>()
+                    .len();
+                return (
+                    true,
+                    format!(
+                        "bought {n} time{} ({ago_text}); {RHYTHM_MIN_PURCHASES} needed to learn a rhythm",
+                        super::explain::plural(n)
+                    ),
+                );
+            }
+        },
+    };
+    if ago >= interval {
+        (true, format!("{learnt}; {ago_text}"))
+    } else {
+        (
+            false,
+            format!("{learnt}; {ago_text}, due in {}", days_text(interval - ago)),
+        )
+    }
+}
+
+/// A span in whole days when it is a day or more ("12 days"), else in hours.
+fn days_text(d: Duration) -> String {
+    let hours = (d.num_minutes() + 30) / 60;
+    if hours >= 24 {
+        let days = (hours + 12) / 24;
+        format!("{days} day{}", super::explain::plural(days as usize))
+    } else {
+        format!(
+            "{hours} hour{}",
+            super::explain::plural(hours.max(0) as usize)
+        )
     }
 }
 

@@ -5,7 +5,7 @@
 use std::collections::HashSet;
 
 use crate::model::{Product, ProductKey};
-use crate::rules::Rule;
+use crate::rules::{Action, Rule, RuleSet};
 
 use super::{Context, Memory, Outcome};
 
@@ -78,4 +78,29 @@ impl Latch {
                 .extend(self.set.iter().map(|k| (rule.name.clone(), k.clone())));
         }
     }
+}
+
+/// What a checkout re-arms: the latches of `add` rules on the products
+/// bought, so the next check proposes a staple again once the last one was
+/// bought. Rules with `when.every` are left latched: their cadence, not the
+/// purchase, says when they are due again (and a false `every` re-arms them).
+pub fn rearmed_by_purchase(
+    rules: &RuleSet,
+    latched: &HashSet<(String, ProductKey)>,
+    bought: &[ProductKey],
+) -> Vec<(String, ProductKey)> {
+    let restocks = |name: &str| {
+        rules.rules.iter().any(|r| {
+            r.name == name
+                && matches!(r.action, Action::Add { .. })
+                && !r.when.as_ref().is_some_and(|w| w.uses_every())
+        })
+    };
+    let mut out: Vec<(String, ProductKey)> = latched
+        .iter()
+        .filter(|(rule, key)| bought.contains(key) && restocks(rule))
+        .cloned()
+        .collect();
+    out.sort();
+    out
 }

@@ -23,7 +23,7 @@ use rust_decimal::Decimal;
 
 use crate::model::{
     BasketItem, FailedInputs, Forecast, Notification, NotifiedBefore, Observation, Product,
-    ProductKey, Proposal,
+    ProductKey, Proposal, Purchase,
 };
 use crate::rules::RuleSet;
 
@@ -45,6 +45,7 @@ pub use facts::{
     gtins_needing_facts, may_replace, merge_facts_into, watched_gtins, Watcher, MAX_FACTS_LOOKUPS,
     MAX_HISTORY_LOOKUPS,
 };
+pub use latch::rearmed_by_purchase;
 
 /// What earlier runs decided, so a proposal is not nagged about twice.
 #[derive(Debug, Clone, Default)]
@@ -67,6 +68,9 @@ pub struct Memory {
     pub latched: HashSet<(String, ProductKey)>,
     /// Rules that have run before (for `first_run = "skip"`).
     pub rules_run: HashSet<String>,
+    /// What was bought, oldest first, for `when.every`; loaded only when an
+    /// enabled rule has one.
+    pub purchases: Vec<Purchase>,
 }
 
 /// Stored observations, by product and, for history-only sources (Open

@@ -258,6 +258,26 @@ fn date_axis(from: DateTime<Utc>, to: DateTime<Utc>, width: usize) -> String {
     format!("{a}{:gap$}{b}", "")
 }
 
+/// A horizontal bar `width` cells long at most, for `value` out of `max`,
+/// drawn with the eighth blocks (`▏▎▍▌▋▊▉█`) so close amounts still differ.
+/// Zero, a negative value or a zero `max` draws nothing.
+pub fn bar(value: Decimal, max: Decimal, width: usize) -> String {
+    const EIGHTHS: [char; 8] = ['▏', '▎', '▍', '▌', '▋', '▊', '▉', '█'];
+    if value <= Decimal::ZERO || max <= Decimal::ZERO {
+        return String::new();
+    }
+    let eighths = (value.min(max) / max * Decimal::from(width * 8))
+        .round()
+        .to_usize()
+        .unwrap_or(0)
+        .max(1);
+    let mut out = "█".repeat(eighths / 8);
+    if !eighths.is_multiple_of(8) {
+        out.push(EIGHTHS[eighths % 8 - 1]);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use std::str::FromStr;

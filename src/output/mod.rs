@@ -4,10 +4,12 @@
 
 pub mod basket;
 pub mod chart;
+pub mod checkout;
 pub mod feeds;
 pub mod format;
 pub mod history;
 pub mod prices;
 pub mod prompt;
 pub mod report;
+pub mod stats;
 pub mod table;

@@ -293,6 +293,25 @@ pub enum Condition {
     All(Vec<Condition>),
     Any(Vec<Condition>),
     Not(Box<Condition>),
+    /// `every`: due when the last purchase of what the rule adds is this old.
+    Every(Every),
+}
+
+/// `when.every`: a restocking cadence, fixed or learnt from the purchases.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Every {
+    pub cadence: Cadence,
+    /// The products whose purchases count: the rule's `match` and its
+    /// `add.product` together (set once the whole rule is read).
+    pub of: Selector,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Cadence {
+    /// `"14d"`: a positive duration.
+    Fixed(chrono::Duration),
+    /// `"auto"`: the median gap of the latest purchases.
+    Auto,
 }
 
 impl Condition {
@@ -302,6 +321,27 @@ impl Condition {
             Condition::BasketHas(_) | Condition::BasketLacks(_) => false,
             Condition::All(c) | Condition::Any(c) => c.iter().any(Condition::uses_weather),
             Condition::Not(c) => c.uses_weather(),
+            Condition::Every(_) => false,
+        }
+    }
+
+    /// Whether judging it needs the purchases.
+    pub fn uses_every(&self) -> bool {
+        match self {
+            Condition::Every(_) => true,
+            Condition::Weather(_) | Condition::BasketHas(_) | Condition::BasketLacks(_) => false,
+            Condition::All(c) | Condition::Any(c) => c.iter().any(Condition::uses_every),
+            Condition::Not(c) => c.uses_every(),
+        }
+    }
+
+    /// Gives every `every` in it the products it counts purchases of.
+    pub(crate) fn set_every_of(&mut self, of: &Selector) {
+        match self {
+            Condition::Every(e) => e.of = of.clone(),
+            Condition::Weather(_) | Condition::BasketHas(_) | Condition::BasketLacks(_) => {}
+            Condition::All(c) | Condition::Any(c) => c.iter_mut().for_each(|c| c.set_every_of(of)),
+            Condition::Not(c) => c.set_every_of(of),
         }
     }
 
@@ -309,7 +349,8 @@ impl Condition {
     pub fn visit_selectors<'a>(&'a self, f: &mut impl FnMut(&'a Selector)) {
         match self {
             Condition::BasketHas(s) | Condition::BasketLacks(s) => f(s),
-            Condition::Weather(_) => {}
+            // `every` counts purchases of the rule's own products: no feed of its own.
+            Condition::Weather(_) | Condition::Every(_) => {}
             Condition::All(c) | Condition::Any(c) => c.iter().for_each(|c| c.visit_selectors(f)),
             Condition::Not(c) => c.visit_selectors(f),
         }

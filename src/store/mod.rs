@@ -14,7 +14,7 @@
 //!
 //! One file per aggregate, each with its own `impl Store` block: `basket`,
 //! `proposals` (pending), `decisions` (and their history), `observations` (price
-//! history), `outbox`, `notified` and `latches`. This file opens the database and
+//! history), `outbox`, `notified`, `latches` and `purchases`. This file opens the database and
 //! keeps its schema current; the schema itself is in `migrations/*.sql`.
 
 mod basket;
@@ -27,6 +27,7 @@ mod notified;
 mod observations;
 mod outbox;
 mod proposals;
+mod purchases;
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -40,6 +41,7 @@ pub use feed_reads::{FeedRead, FeedReadRecord};
 #[cfg(test)]
 pub use notified::NotifiedRecord;
 pub use outbox::OutboxEntry;
+pub use purchases::{CheckoutLine, RuleRecord};
 
 use error::{sql_error, At};
 
@@ -67,6 +69,9 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0003_price_history_and_latches.sql"),
     // 4: what the last check read from each feed, for `basket feeds list`.
     include_str!("migrations/0004_feed_runs.sql"),
+    // 5: purchases (`basket checkout`), and which basket lines their feed no
+    // longer lists, so a checkout can say so.
+    include_str!("migrations/0005_purchases.sql"),
 ];
 
 /// The schema version this build writes and understands.

@@ -106,6 +106,25 @@ impl Store {
         )
     }
 
+    /// Each product's latest stored observation (the state the last check
+    /// recorded), for those of `keys` that have one.
+    pub fn latest_observations(
+        &self,
+        keys: &[ProductKey],
+    ) -> Result<HashMap<ProductKey, Observation>, StoreError> {
+        let mut out = HashMap::new();
+        for key in keys {
+            let last = self.observation_query(
+                "WHERE feed = ?1 AND product_id = ?2 ORDER BY observed_at DESC, id DESC LIMIT 1",
+                params![key.feed, key.id],
+            )?;
+            if let Some(o) = last.into_iter().next() {
+                out.insert(key.clone(), o);
+            }
+        }
+        Ok(out)
+    }
+
     /// Products with stored history whose `feed/id`, id, GTIN or name words match
     /// `query`, with their latest name; for `basket prices QUERY`.
     pub fn observed_products(&self, query: &str) -> Result<Vec<(ProductKey, String)>, StoreError> {

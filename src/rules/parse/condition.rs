@@ -4,11 +4,12 @@
 use chrono::Weekday;
 use toml::de::DeValue;
 
+use super::rule::parse_duration;
 use super::selector::in_basket;
 use super::{closest, Parser, RuleCtx, Value};
-use crate::rules::{Condition, DaySpec, Metric, WeatherCondition};
+use crate::rules::{Cadence, Condition, DaySpec, Every, Metric, Selector, WeatherCondition};
 
-const CONDITION_KEYS: &[&str] = &["weather", "basket", "all", "any", "not"];
+const CONDITION_KEYS: &[&str] = &["weather", "basket", "all", "any", "not", "every"];
 const BASKET_COND_KEYS: &[&str] = &["has", "lacks"];
 const WEEKDAYS: &[(&str, Weekday)] = &[
     ("monday", Weekday::Mon),
@@ -41,6 +42,14 @@ impl Parser<'_> {
                     })
                 }
                 "not" => self.condition(cv, ctx).map(|c| Condition::Not(Box::new(c))),
+                // The products it counts are the rule's own, set once the
+                // whole rule is read (parse/rule.rs).
+                "every" => self.cadence(cv).map(|cadence| {
+                    Condition::Every(Every {
+                        cadence,
+                        of: Selector::default(),
+                    })
+                }),
                 _ => continue,
             };
             match c {
@@ -161,6 +170,33 @@ impl Parser<'_> {
             return None;
         }
         Some(WeatherCondition { day: day?, metrics })
+    }
+
+    /// `every = "14d"` (a positive duration) or `every = "auto"`.
+    fn cadence(&mut self, v: &Value) -> Option<Cadence> {
+        let s = self.string(v, "every")?;
+        if s.trim().eq_ignore_ascii_case("auto") {
+            return Some(Cadence::Auto);
+        }
+        match parse_duration(&s) {
+            Some(d) if d > chrono::Duration::zero() => Some(Cadence::Fixed(d)),
+            Some(_) => {
+                self.error_hint(
+                    v.span(),
+                    format!("every \"{s}\" is no interval: it must be longer than zero"),
+                    "write how often you buy it, such as \"14d\" or \"2w\", or \"auto\" to learn it",
+                );
+                None
+            }
+            None => {
+                self.error_hint(
+                    v.span(),
+                    format!("every \"{s}\" is not a duration"),
+                    "write a number and a unit (\"12h\", \"14d\", \"2w\"), or \"auto\" to learn it from your purchases",
+                );
+                None
+            }
+        }
     }
 
     fn day(&mut self, v: &Value) -> Option<DaySpec> {

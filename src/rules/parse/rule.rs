@@ -8,7 +8,7 @@ use super::selector::in_basket_unless_written;
 use super::{Parser, RuleCtx, Value};
 use crate::model::Origin;
 use crate::rules::diagnostic::Diagnostic;
-use crate::rules::{Action, Rule, Scope, Selector};
+use crate::rules::{Action, Condition, Rule, Scope, Selector};
 
 const RULE_KEYS: &[&str] = &[
     "name",
@@ -66,10 +66,13 @@ impl Parser<'_> {
         }
 
         // A part that failed was reported where it is wrong; the rule is dropped.
-        let (Some(selector), Some(when)) = (written(selector), written(when)) else {
+        let (Some(selector), Some(mut when)) = (written(selector), written(when)) else {
             return None;
         };
         let action = action?;
+        if let Some(w) = when.as_mut().filter(|w| w.uses_every()) {
+            self.every_of(t, w, &action, selector.as_ref(), shown_name)?;
+        }
         let selector = match (&action, selector) {
             (Action::Swap { .. } | Action::Remove { .. }, Some(s)) => {
                 Some(in_basket_unless_written(s))
@@ -202,6 +205,37 @@ impl Parser<'_> {
             }
             Action::Notify { .. } => {}
         }
+    }
+
+    /// `when.every` counts the purchases of what an `add` rule adds: its
+    /// `match` (in the catalog) and its `add.product` together, as the engine
+    /// combines them. Other actions add nothing to restock.
+    fn every_of(
+        &mut self,
+        t: &DeTable,
+        when: &mut Condition,
+        action: &Action,
+        selector: Option<&Selector>,
+        name: &str,
+    ) -> Option<()> {
+        let Action::Add { product, .. } = action else {
+            let span = t.get("when").map_or(0..0, |w| w.span());
+            self.error_hint(
+                span,
+                format!("rule '{name}' has when.every, but only an `add` rule restocks"),
+                "move every to a rule with add = { ... }, or remove it",
+            );
+            return None;
+        };
+        let catalog = selector.filter(|m| m.scope == Scope::Catalog);
+        let of = match (catalog, product) {
+            (Some(m), Some(p)) => m.intersect(p),
+            (Some(m), None) => m.clone(),
+            (None, Some(p)) => p.clone(),
+            (None, None) => Selector::default(),
+        };
+        when.set_every_of(&of);
+        Some(())
     }
 
     fn duration(&mut self, v: &Value) -> Option<chrono::Duration> {
