@@ -2,7 +2,9 @@
 //! while it applies thirty decisions. Afterwards the store opens (`basket
 //! list`), passes `PRAGMA integrity_check`, and holds each decision either
 //! applied with its record or not at all; the next run finishes the work
-//! without applying anything twice.
+//! without applying anything twice. The checkout phase kills `basket
+//! checkout --yes` the same way: the basket and the purchases are never
+//! half-moved.
 //!
 //! 200 kills by default; `BASKET_KILL_ITERATIONS=1000` for the CI-sized run.
 
@@ -228,4 +230,91 @@ fn sigkill_during_check_yes_never_leaves_a_half_applied_decision() {
         iterations() < 50 || partial > 0,
         "no kill landed while decisions were applied: {seen:?}"
     );
+}
+
+/// What a checkout moves, read directly: basket lines, purchases, latches.
+fn moved(env: &TestEnv) -> (i64, i64, i64) {
+    let conn = rusqlite::Connection::open(env.db_path()).expect("open basket.db");
+    let check: String = conn
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .expect("integrity_check");
+    assert_eq!(check, "ok", "integrity_check");
+    let count = |sql: &str| -> i64 { conn.query_row(sql, [], |r| r.get(0)).expect(sql) };
+    (
+        count("SELECT count(*) FROM basket_items"),
+        count("SELECT count(*) FROM purchases"),
+        count("SELECT count(*) FROM latches"),
+    )
+}
+
+/// The checkout phase: `basket checkout --yes` killed at random points while
+/// it moves thirty lines into the purchases. The basket and the purchases are
+/// never half-moved (and the re-arming of the rule's latches goes with them):
+/// all thirty lines are still in the basket, latched, and nothing is bought,
+/// or all are bought and the basket is empty.
+#[test]
+fn sigkill_during_checkout_never_half_moves_the_basket() {
+    let server = TestServer::start();
+    server.set("/shop.json", Reply::json(catalog()));
+    let template = world(&server);
+    template.run(&["check", "--yes"]).assert_ok();
+    let all = i64::try_from(PRODUCTS).expect("a count");
+    assert_eq!(moved(&template), (all, 0, all), "the seeded basket");
+    let fresh = || {
+        let env = world(&server);
+        std::fs::create_dir_all(env.data_dir()).expect("data dir");
+        for entry in std::fs::read_dir(template.data_dir()).expect("read the template") {
+            let entry = entry.expect("entry");
+            let to = env.data_dir().join(entry.file_name());
+            std::fs::copy(entry.path(), to).expect("copy the store");
+        }
+        env
+    };
+
+    let mut whole = Duration::MAX;
+    for _ in 0..3 {
+        let env = fresh();
+        let started = Instant::now();
+        env.run(&["checkout", "--yes"]).assert_ok();
+        whole = whole.min(started.elapsed());
+        assert_eq!(moved(&env), (0, all, 0), "the uninterrupted checkout");
+    }
+    let whole = u64::try_from(whole.as_micros())
+        .unwrap_or(u64::MAX)
+        .max(1000);
+
+    let mut seen = BTreeMap::new();
+    let deadline = Instant::now() + Duration::from_secs(600);
+    for n in 0..iterations() / 2 {
+        let env = fresh();
+        let at = Duration::from_micros(if n % 2 == 0 {
+            fastrand::u64(0..whole)
+        } else {
+            fastrand::u64(whole / 2..whole)
+        });
+        let mut child = env
+            .cmd(&["checkout", "--yes"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn basket");
+        std::thread::sleep(at);
+        let _ = child.kill();
+        let status = child.wait().expect("wait for basket");
+        let what = format!("kill {n} after {at:?} ({status})");
+        env.run(&["list", "--format", "json"]).assert_ok();
+        let state = moved(&env);
+        assert!(
+            state == (all, 0, all) || state == (0, all, 0),
+            "{what}: half-moved: {state:?} (basket, purchases, latches)"
+        );
+        *seen.entry(state.1).or_insert(0) += 1;
+        // The lock was the kernel's: the next checkout finishes the work.
+        if n % 10 == 0 {
+            env.run(&["checkout", "--yes"]).assert_ok();
+            assert_eq!(moved(&env), (0, all, 0), "{what}, then a rerun");
+        }
+        assert!(Instant::now() < deadline, "the kill test ran out of time");
+    }
+    eprintln!("purchases when killed -> how often: {seen:?}");
 }

@@ -82,19 +82,18 @@ impl Latch {
 
 /// What a checkout re-arms: the latches of `add` rules on the products
 /// bought, so the next check proposes a staple again once the last one was
-/// bought. Rules with `when.every` are left latched: their cadence, not the
-/// purchase, says when they are due again (and a false `every` re-arms them).
+/// bought. A rule with `when.every` is re-armed too, but its `every` (false
+/// until the interval has passed since this purchase) keeps it waiting.
 pub fn rearmed_by_purchase(
     rules: &RuleSet,
     latched: &HashSet<(String, ProductKey)>,
     bought: &[ProductKey],
 ) -> Vec<(String, ProductKey)> {
     let restocks = |name: &str| {
-        rules.rules.iter().any(|r| {
-            r.name == name
-                && matches!(r.action, Action::Add { .. })
-                && !r.when.as_ref().is_some_and(|w| w.uses_every())
-        })
+        rules
+            .rules
+            .iter()
+            .any(|r| r.name == name && matches!(r.action, Action::Add { .. }))
     };
     let mut out: Vec<(String, ProductKey)> = latched
         .iter()

@@ -180,7 +180,8 @@ impl Parser<'_> {
         }
         match parse_duration(&s) {
             Some(d) if d > chrono::Duration::zero() => Some(Cadence::Fixed(d)),
-            Some(_) => {
+            // "-3d" is no duration to the parser, but what it means is clear.
+            parsed if parsed.is_some() || s.trim().starts_with('-') => {
                 self.error_hint(
                     v.span(),
                     format!("every \"{s}\" is no interval: it must be longer than zero"),
@@ -188,7 +189,7 @@ impl Parser<'_> {
                 );
                 None
             }
-            None => {
+            _ => {
                 self.error_hint(
                     v.span(),
                     format!("every \"{s}\" is not a duration"),
