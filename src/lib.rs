@@ -19,7 +19,7 @@ mod context;
 pub mod engine;
 mod error;
 pub mod feeds;
-mod lock;
+pub mod lock;
 pub mod model;
 mod notify;
 mod output;

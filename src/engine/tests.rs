@@ -581,3 +581,51 @@ swap = { without = ["palm-oil"], keep = [] }
         .insert(free.key(), now() - Duration::days(7));
     assert_eq!(ids(&run(&r, &basket, &memory, &products)), ["SP2", "SP2"]);
 }
+
+#[test]
+fn a_purchase_rearms_the_add_rules_on_what_was_bought_only() {
+    let rs = rules(
+        "[[rule]]\nname = \"Tea\"\nmatch = { category = \"tea\" }\nadd = {}\n\n\
+         [[rule]]\nname = \"Tea deals\"\nmatch = { category = \"tea\" }\nnotify = {}\n",
+    );
+    let tea = product("T", "2.00", "Tea");
+    let jam = product("J", "3.00", "Jam");
+    let latched: HashSet<(String, ProductKey)> = [
+        ("Tea".to_string(), tea.key()),
+        ("Tea deals".to_string(), tea.key()),
+        ("Tea".to_string(), jam.key()),
+    ]
+    .into_iter()
+    .collect();
+    // The notify rule stays latched (it would tell again), and so does what
+    // was not bought.
+    assert_eq!(
+        rearmed_by_purchase(&rs, &latched, &[tea.key()]),
+        vec![("Tea".to_string(), tea.key())]
+    );
+}
+
+#[test]
+fn every_is_due_once_the_interval_has_passed_since_the_last_purchase() {
+    let rs = rules(
+        "[[rule]]\nname = \"Tea\"\nmatch = { category = \"tea\" }\nwhen.every = \"7d\"\nadd = {}\n",
+    );
+    let tea = product("T", "2.00", "Tea");
+    let bought = |days: i64| Purchase {
+        bought_at: now() - Duration::days(days),
+        product: tea.clone(),
+        quantity: 1,
+        price: tea.price,
+        currency: tea.currency.clone(),
+        regular_price: None,
+        added_by: Origin::Rule("Tea".into()),
+    };
+    for (days, due) in [(3, false), (7, true)] {
+        let memory = Memory {
+            purchases: vec![bought(days)],
+            ..Memory::default()
+        };
+        let out = run(&rs, &[], &memory, std::slice::from_ref(&tea));
+        assert_eq!(ids(&out).len(), usize::from(due), "bought {days} days ago");
+    }
+}

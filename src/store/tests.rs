@@ -782,3 +782,58 @@ fn an_in_memory_store_works() {
         .unwrap();
     assert_eq!(store.basket().unwrap().len(), 1);
 }
+
+#[test]
+fn a_checkout_moves_what_the_basket_holds_and_skips_what_left_it() {
+    let mut store = Store::open_in_memory().unwrap();
+    let tea = product("shop", "T", "Tea", Some("2.00"), "GBP");
+    let jam = product("shop", "J", "Jam", Some("3.00"), "GBP");
+    let rule = Origin::Rule("Tea".into());
+    store.add_item(&tea, 2, &rule, t(0)).unwrap();
+    // Added again since the review: the quantity bought is the basket's.
+    store.add_item(&tea, 1, &rule, t(1)).unwrap();
+    store
+        .update_latches(&[("Tea".into(), tea.key())], &[], &[], t(0))
+        .unwrap();
+    let line = |p: &Product| CheckoutLine {
+        key: p.key(),
+        price: Some(dec("1.80")),
+        currency: Some("GBP".into()),
+        regular_price: None,
+    };
+    // Jam is not in the basket (removed meanwhile): skipped, not an error.
+    let bought = store
+        .checkout(
+            &[line(&tea), line(&jam)],
+            &[("Tea".into(), tea.key())],
+            t(5),
+        )
+        .unwrap();
+    assert_eq!(bought.len(), 1);
+    assert_eq!(bought[0].quantity, 3);
+    assert_eq!(bought[0].price, Some(dec("1.80")));
+    assert_eq!(bought[0].added_by, rule);
+    assert!(store.basket().unwrap().is_empty());
+    assert!(store.latches().unwrap().is_empty());
+    assert_eq!(store.purchases(None).unwrap(), bought);
+    assert!(store.purchases(Some(t(6))).unwrap().is_empty());
+}
+
+#[test]
+fn a_line_its_feed_stops_listing_is_unlisted_from_that_run_until_listed_again() {
+    let mut store = Store::open_in_memory().unwrap();
+    let tea = product("shop", "T", "Tea", Some("2.00"), "GBP");
+    let other = product("elsewhere", "X", "X", Some("1.00"), "GBP");
+    store.add_item(&tea, 1, &Origin::Manual, t(0)).unwrap();
+    store.add_item(&other, 1, &Origin::Manual, t(0)).unwrap();
+    let none = std::collections::HashSet::new();
+    store.note_listing(&none, &["shop"], t(1)).unwrap();
+    store.note_listing(&none, &["shop"], t(2)).unwrap();
+    // The first run that missed it is kept; a feed that did not answer is unknown.
+    let unlisted = store.unlisted().unwrap();
+    assert_eq!(unlisted.len(), 1);
+    assert_eq!(unlisted.get(&tea.key()), Some(&t(1)));
+    let listed: std::collections::HashSet<_> = [tea.key()].into_iter().collect();
+    store.note_listing(&listed, &["shop"], t(3)).unwrap();
+    assert!(store.unlisted().unwrap().is_empty());
+}
