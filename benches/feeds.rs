@@ -30,6 +30,19 @@ fn open(path: &Path) -> BufReader<File> {
     BufReader::with_capacity(256 * 1024, File::open(path).expect("the feed opens"))
 }
 
+/// Every product name of a JSON Lines feed, read once before timing.
+fn names_of(path: &Path) -> Vec<String> {
+    use std::io::BufRead as _;
+    open(path)
+        .lines()
+        .map_while(Result::ok)
+        .filter_map(|line| {
+            let v: serde_json::Value = serde_json::from_str(&line).ok()?;
+            v["name"].as_str().map(str::to_string)
+        })
+        .collect()
+}
+
 fn feeds(c: &mut Criterion) {
     let mut sizes = vec![100_000u64];
     if std::env::var_os("BASKET_BENCH_1M").is_some_and(|v| v == "1") {
@@ -55,6 +68,20 @@ fn feeds(c: &mut Criterion) {
             group.bench_function("parse+evaluate", |b| {
                 b.iter(|| setup.parse_and_evaluate(open(&path)))
             });
+            if format == Format::Jsonl {
+                // Issue 15: what reading a size out of every name costs, beside
+                // the parse + evaluate above (every parser does it once per
+                // product, so it is part of both figures).
+                let names = names_of(&path);
+                group.bench_function("sizes-from-names", |b| {
+                    b.iter(|| {
+                        names
+                            .iter()
+                            .filter(|n| basket::model::Size::from_name(n).is_some())
+                            .count()
+                    })
+                });
+            }
             group.finish();
             let _ = std::fs::remove_file(&path);
         }

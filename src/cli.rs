@@ -103,6 +103,9 @@ pub enum Command {
         /// Only the newest N observations
         #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
         limit: Option<u32>,
+        /// Prices per kg, l or item, for the size the product's name gives
+        #[arg(long)]
+        per_unit: bool,
     },
     /// Review the basket by shop at the last check's prices, then record it as bought
     Checkout {

@@ -13,6 +13,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::text;
 
+mod size;
+
+pub use size::{
+    parse_measure, parse_measure_with_base, MeasureError, Size, SizeUnit, UnitBase, UnitPer,
+    UnitPrice,
+};
+
 /// Whether a product can be bought now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -93,6 +100,14 @@ pub struct Product {
     pub allergens: Option<BTreeSet<String>>,
     pub traces: Option<BTreeSet<String>>,
     pub labels: BTreeSet<String>,
+    /// How much of it there is, when the feed or the name says
+    /// (docs/feeds.md, "Sizes"); unknown otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<Size>,
+    /// The price per kilo, litre or item: derived from `price` and `size` by
+    /// [`Product::settle_size`], never read from a feed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit_price: Option<UnitPrice>,
 }
 
 impl Product {
@@ -134,6 +149,8 @@ impl Product {
             allergens,
             traces,
             labels,
+            size: _,
+            unit_price: _,
         } = self;
         for s in [id, name].into_iter().chain(categories.iter_mut()) {
             text::make_printable(s);
@@ -154,6 +171,38 @@ impl Product {
                     })
                     .collect();
             }
+        }
+    }
+
+    /// The size from the name when the feed gave none, and the unit price
+    /// that follows from it: each parser calls this once its product is
+    /// built, and whatever changes the price calls it again.
+    pub fn settle_size(&mut self) {
+        if self.size.is_none() {
+            self.size = Size::from_name(&self.name);
+        }
+        self.unit_price = self
+            .size
+            .zip(self.price)
+            .and_then(|(size, price)| size.unit_price(price));
+    }
+
+    /// `8.80 GBP/kg`, when the unit price is known.
+    pub fn unit_price_text(&self) -> Option<String> {
+        let up = self.unit_price?;
+        let amount = money(up.amount.round_dp(2));
+        Some(match &self.currency {
+            Some(c) => format!("{amount} {c}/{}", up.per.as_str()),
+            None => format!("{amount}/{}", up.per.as_str()),
+        })
+    }
+
+    /// `3.52 GBP (8.80 GBP/kg)`: the price, with the unit price when known,
+    /// for tables.
+    pub fn price_with_unit_text(&self) -> String {
+        match self.unit_price_text() {
+            Some(u) => format!("{} ({u})", self.price_text()),
+            None => self.price_text(),
         }
     }
 

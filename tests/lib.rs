@@ -28,3 +28,4 @@ mod secrets;
 mod shops;
 mod skipping;
 mod stats;
+mod units;

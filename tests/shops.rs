@@ -90,6 +90,15 @@ fn shopify_pages_of_real_shops_become_one_product_per_variant() {
     assert_eq!(strider["currency"], "GBP");
     assert_eq!(strider["availability"], "out_of_stock");
     assert_eq!(strider["gtin"], Value::Null);
+    // Issue 15: Shopify's `grams` is the variant's size.
+    assert_eq!(strider["size"]["unit"], "g", "{strider}");
+    assert!(
+        strider["size"]["amount"]
+            .as_str()
+            .is_some_and(|a| a.parse::<u32>().is_ok_and(|g| g > 0)),
+        "{strider}"
+    );
+    assert_eq!(strider["unit_price"]["per"], "kg", "{strider}");
     assert_eq!(
         strider["url"],
         format!("{base}/products/mens-strider-medium-grey?variant=41243839496272")

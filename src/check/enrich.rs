@@ -65,6 +65,7 @@ pub fn prescan(
         match result {
             Ok(report) => {
                 gathered.warnings.extend(report.warning());
+                gathered.warnings.extend(report.kept_warning());
                 gathered.bodies.push(body);
             }
             Err(e) => gathered.fail(&body.source.name, &e),

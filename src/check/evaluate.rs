@@ -202,7 +202,10 @@ fn stream_feeds(
             },
         ));
         match result {
-            Ok(report) if !gathered.prescanned => late_warnings.extend(report.warning()),
+            Ok(report) if !gathered.prescanned => {
+                late_warnings.extend(report.warning());
+                late_warnings.extend(report.kept_warning());
+            }
             Ok(_) => {}
             Err(e) => {
                 late_warnings.push(format!(

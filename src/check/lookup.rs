@@ -27,7 +27,7 @@ pub fn find_in_feeds(
         });
         match result {
             Ok(report) => {
-                if let Some(w) = report.warning() {
+                for w in report.warning().into_iter().chain(report.kept_warning()) {
                     ctx.warn(&w);
                 }
             }

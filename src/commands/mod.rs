@@ -89,7 +89,8 @@ fn run(cli: Cli) -> CmdResult {
             query,
             format,
             limit,
-        } => prices::run(&ctx, &query, format, limit.map(|n| n as usize)),
+            per_unit,
+        } => prices::run(&ctx, &query, format, limit.map(|n| n as usize), per_unit),
         Command::Checkout { shop, yes, format } => {
             checkout::run(&ctx, shop.as_deref(), yes, format)
         }

@@ -4,14 +4,22 @@
 use crate::cli::ListFormat;
 use crate::context::Context;
 use crate::error::{CmdResult, Failure};
-use crate::model::ProductKey;
+use rust_decimal::Decimal;
+
+use crate::model::{Observation, ProductKey, Size};
 use crate::output::{self, prompt};
 use crate::store::Store;
 
 /// Candidates listed when a query matches several products.
 const MAX_CANDIDATES: usize = 20;
 
-pub fn run(ctx: &Context, query: &str, format: ListFormat, limit: Option<usize>) -> CmdResult {
+pub fn run(
+    ctx: &Context,
+    query: &str,
+    format: ListFormat,
+    limit: Option<usize>,
+    per_unit: bool,
+) -> CmdResult {
     let store = Store::open(&ctx.data_dir)?;
     let found = store.observed_products(query)?;
     let key =
@@ -45,7 +53,38 @@ pub fn run(ctx: &Context, query: &str, format: ListFormat, limit: Option<usize>)
         let skip = observations.len().saturating_sub(limit);
         observations.drain(..skip);
     }
+    if per_unit {
+        to_unit_prices(&mut observations)?;
+    }
     output::prices::print(&key, &observations, format, ctx.now)?;
+    Ok(())
+}
+
+/// `--per-unit`: each price as a price per kg, l or item, with the unit
+/// written into the currency (`GBP/kg`), so the table, the chart and the
+/// JSON all say what they show. The history keeps no sizes: the size is the
+/// one the latest name gives (docs/feeds.md, "Sizes").
+fn to_unit_prices(observations: &mut [Observation]) -> Result<(), Failure> {
+    let name = observations.last().map_or("", |o| o.name.as_str());
+    let Some(size) = Size::from_name(name) else {
+        return Err(
+            Failure::failed(format!("no size known for '{name}': its name gives none"))
+                .with_hint("--per-unit needs a size in the product's name, such as 400g or 1.5L"),
+        );
+    };
+    let per = |p: Option<Decimal>| {
+        p.and_then(|p| size.unit_price(p))
+            .map(|u| u.amount.round_dp(2))
+    };
+    for o in observations.iter_mut() {
+        let unit = size.unit_price(Decimal::ONE).map(|u| u.per.as_str());
+        o.price = per(o.price);
+        o.regular_price = per(o.regular_price);
+        o.currency = o
+            .currency
+            .take()
+            .map(|c| format!("{c}/{}", unit.unwrap_or("unit")));
+    }
     Ok(())
 }
 

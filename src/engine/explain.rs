@@ -76,6 +76,18 @@ pub(super) fn selector_reason(
                 ));
             }
         }
+        if let Some(bound) = &s.unit_price {
+            if let Some(amount) = p.unit_price.and_then(|u| u.per(bound.per)) {
+                let per = bound.per.as_str();
+                for (word, t) in bound.cmp.parts() {
+                    parts.push(format!(
+                        "{} {currency}/{per} is {word} {} {currency}/{per}",
+                        money(amount.round_dp(2)),
+                        money(t)
+                    ));
+                }
+            }
+        }
         if s.on_sale == Some(true) {
             if let (Some(price), Some(regular)) = (p.price, p.regular_price) {
                 parts.push(format!(
@@ -176,6 +188,22 @@ pub(super) fn latched_detail(n: usize) -> String {
     )
 }
 
+/// What `prefer = "cheapest_per_unit"` chose by, for the proposal's reason.
+pub(super) fn per_unit_reason(p: &Product) -> String {
+    match p.unit_price_text() {
+        Some(u) => format!("cheapest per unit at {u}"),
+        None => "no size known, so the cheapest".to_string(),
+    }
+}
+
+pub(super) fn unknown_size_detail(n: usize) -> String {
+    format!(
+        "{n} product{} matched but {} no known size, so no unit price to compare (docs/feeds.md, \"Sizes\")",
+        plural(n),
+        if n == 1 { "has" } else { "have" }
+    )
+}
+
 pub(super) fn first_run_detail(n: usize) -> String {
     format!(
         "first run with first_run = \"skip\": {n} product{} already matching noted, not proposed",
@@ -198,6 +226,28 @@ pub(super) fn no_candidates_detail(passed: &PassedOver, rule: &Rule) -> String {
                     p.price_text(),
                     money(t)
                 );
+            }
+        }
+    }
+    if let Some(p) = &passed.near_miss {
+        let bound = rule
+            .selector
+            .iter()
+            .chain(rule.action.product_selector())
+            .find_map(|s| s.unit_price);
+        if let (Some(bound), Some(unit)) = (bound, p.unit_price) {
+            if let Some(amount) = unit.per(bound.per) {
+                if let Some((word, t)) = bound.cmp.first_failing(amount) {
+                    return format!(
+                        "cheapest match '{}' is {} {}/{per}, not {word} {} {}/{per}",
+                        p.name,
+                        money(amount.round_dp(2)),
+                        p.currency.as_deref().unwrap_or(""),
+                        money(t),
+                        p.currency.as_deref().unwrap_or(""),
+                        per = bound.per.as_str()
+                    );
+                }
             }
         }
     }

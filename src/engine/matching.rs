@@ -33,6 +33,7 @@ pub(super) static EMPTY_SELECTOR: Selector = Selector {
     price_drop_pct: None,
     new: None,
     back_in_stock: None,
+    unit_price: None,
 };
 
 #[derive(Debug, PartialEq, Eq)]
@@ -43,6 +44,8 @@ pub(super) enum Match {
     PriceOnly,
     /// A price condition could not be judged: the product is in another currency.
     OtherCurrency,
+    /// A unit price condition could not be judged: the product's size is unknown.
+    UnknownSize,
 }
 
 /// Does `p` satisfy `s`? `catalog_defaults` applies the catalog's implicit
@@ -79,6 +82,21 @@ pub(super) fn check(s: &Selector, f: &Folded, ctx: &Context, catalog_defaults: b
             return Match::OtherCurrency;
         }
         if !cmp.holds(price) {
+            return Match::PriceOnly;
+        }
+    }
+    if let Some(bound) = &s.unit_price {
+        let Some(unit) = p.unit_price else {
+            return Match::UnknownSize;
+        };
+        if p.currency.as_deref().is_some_and(|c| c != currency) {
+            return Match::OtherCurrency;
+        }
+        // A price per litre asked per kilo: no size this rule can judge.
+        let Some(amount) = unit.per(bound.per) else {
+            return Match::UnknownSize;
+        };
+        if !bound.cmp.holds(amount) {
             return Match::PriceOnly;
         }
     }
@@ -244,27 +262,33 @@ pub(super) fn same_product(a: &Product, b: &Product) -> bool {
 }
 
 /// Sort key: smaller is better; feed order breaks ties (the caller's `seq`).
+/// Two parts, so `cheapest_per_unit` can put unknown sizes after every known
+/// one and order those by price.
 #[inline]
-pub(super) fn rank(prefer: Prefer, p: &Product, reference: Option<Decimal>) -> Decimal {
+pub(super) fn rank(prefer: Prefer, p: &Product, reference: Option<Decimal>) -> (Decimal, Decimal) {
     let price = p.price.unwrap_or(Decimal::MAX);
     match prefer {
-        Prefer::Cheapest => price,
+        Prefer::Cheapest => (price, Decimal::ZERO),
         Prefer::ClosestPrice => match reference {
-            Some(r) => (price - r).abs(),
-            None => price,
+            Some(r) => ((price - r).abs(), Decimal::ZERO),
+            None => (price, Decimal::ZERO),
         },
-        Prefer::First => Decimal::ZERO,
+        Prefer::First => (Decimal::ZERO, Decimal::ZERO),
+        Prefer::CheapestPerUnit => match p.unit_price {
+            Some(u) => (u.amount, price),
+            None => (Decimal::MAX, price),
+        },
     }
 }
 
 /// Keeps the best `room` candidates, stable in feed order for equal ranks.
 #[inline]
-pub(super) fn keep_best(
+pub(super) fn keep_best<K: PartialOrd + Copy>(
     best: &mut Vec<(usize, Product)>,
     room: usize,
     seq: usize,
     p: &Product,
-    key: impl Fn(&Product) -> Decimal,
+    key: impl Fn(&Product) -> K,
 ) {
     let k = key(p);
     if best.len() >= room {

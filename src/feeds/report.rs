@@ -11,6 +11,10 @@ pub struct FeedReport {
     pub skipped: usize,
     /// The first [`MAX_PROBLEMS`] reasons, e.g. `line 88: price "abc" is not a number`.
     pub problems: Vec<String>,
+    /// Records kept without a part they gave wrong (a unit pricing measure in
+    /// an unknown unit), and the first few reasons.
+    pub kept_without: usize,
+    pub kept_problems: Vec<String>,
 }
 
 /// How many skip reasons a report keeps: enough to show the pattern, bounded for
@@ -37,6 +41,28 @@ impl FeedReport {
         if self.problems.len() < MAX_PROBLEMS {
             self.problems.push(problem);
         }
+    }
+
+    /// Counts a record that was kept, but without a part of it: the product
+    /// is still worth having, so the run goes on and the shopper is told.
+    pub(super) fn kept_without(&mut self, problem: String) {
+        self.kept_without += 1;
+        if self.kept_problems.len() < MAX_PROBLEMS {
+            self.kept_problems.push(problem);
+        }
+    }
+
+    /// The one-line warning for records kept without a part of them:
+    /// `feed 'grocer': 1 of 29 records kept without a size: item 1: ...`.
+    pub fn kept_warning(&self) -> Option<String> {
+        let first = self.kept_problems.first()?;
+        Some(format!(
+            "feed '{}': {} of {} record{} kept without a size: {first}",
+            self.feed,
+            thousands(self.kept_without),
+            thousands(self.records),
+            if self.records == 1 { "" } else { "s" }
+        ))
     }
 
     /// The one-line warning for skipped records, or `None` when nothing was skipped:
@@ -87,6 +113,8 @@ mod tests {
             feed: "grocer".into(),
             records: 1204,
             skipped: 3,
+            kept_without: 0,
+            kept_problems: Vec::new(),
             problems: vec![
                 "line 88: price \"abc\" is not a number".into(),
                 "line 90: no name".into(),

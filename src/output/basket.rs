@@ -111,7 +111,7 @@ pub fn print(items: &[BasketItem], format: ListFormat) -> anyhow::Result<()> {
                 t.add_row([
                     i.product.name.as_str(),
                     i.product.brand.as_deref().unwrap_or_default(),
-                    &i.product.price_text(),
+                    &i.product.price_with_unit_text(),
                     &i.quantity.to_string(),
                     i.added_by.as_str(),
                     &i.product.key().to_string(),

@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::feeds::probe::{describe, Sample, Tried};
 use crate::feeds::{ago, shown_url, FeedSource, WOO_LOWEST_VARIATION_LABEL};
-use crate::model::{money, Product};
+use crate::model::{money, Product, Size, UnitPrice};
 use crate::store::FeedReadRecord;
 
 use super::table::Table;
@@ -159,6 +159,11 @@ pub struct ProductView<'a> {
     pub allergens: Option<Vec<&'a str>>,
     pub traces: Option<Vec<&'a str>>,
     pub labels: Vec<&'a str>,
+    /// Only when known (docs/feeds.md, "Sizes").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub size: Option<Size>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unit_price: Option<UnitPrice>,
 }
 
 impl<'a> ProductView<'a> {
@@ -182,6 +187,8 @@ impl<'a> ProductView<'a> {
             allergens: p.allergens.as_ref().map(set),
             traces: p.traces.as_ref().map(set),
             labels: set(&p.labels),
+            size: p.size,
+            unit_price: p.unit_price,
         }
     }
 }

@@ -11,7 +11,7 @@ use crate::cli::CheckFormat;
 use crate::context::Context;
 use crate::engine::Explanation;
 use crate::error::CmdResult;
-use crate::model::{money, Notification, Product, Proposal, ProposalStatus};
+use crate::model::{money, Notification, Product, Proposal, ProposalStatus, Size, UnitPrice};
 use crate::output::table::{table_width, Table};
 
 #[derive(Debug, Clone, Serialize)]
@@ -26,6 +26,12 @@ pub struct ProductView {
     pub url: Option<String>,
     pub regular_price: Option<String>,
     pub availability: Option<&'static str>,
+    /// Only when known (docs/feeds.md, "Sizes"), so outputs of sizeless
+    /// products keep their shape.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub size: Option<Size>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unit_price: Option<UnitPrice>,
 }
 
 impl From<&Product> for ProductView {
@@ -41,6 +47,8 @@ impl From<&Product> for ProductView {
             url: p.url.clone(),
             regular_price: p.regular_price.map(money),
             availability: p.availability.map(|a| a.as_str()),
+            size: p.size,
+            unit_price: p.unit_price,
         }
     }
 }
@@ -268,11 +276,17 @@ pub fn proposals_table(proposals: &[ProposalView]) -> Table {
             Some(r) => format!("{} → {}", r.name, p.product.name),
             None => p.product.name.clone(),
         };
-        let price = match (&p.product.price, &p.product.currency) {
+        let mut price = match (&p.product.price, &p.product.currency) {
             (Some(a), Some(c)) => format!("{a} {c}"),
             (Some(a), None) => a.clone(),
             _ => "-".into(),
         };
+        if let Some(u) = &p.product.unit_price {
+            let currency = p.product.currency.as_deref().map(|c| format!(" {c}"));
+            let amount = money(u.amount.round_dp(2));
+            let currency = currency.unwrap_or_default();
+            price.push_str(&format!(" ({amount}{currency}/{})", u.per.as_str()));
+        }
         let mut status = p.status.clone();
         if p.over_budget {
             status.push_str(", over budget");

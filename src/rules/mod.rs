@@ -22,7 +22,7 @@ pub use channels::{
 };
 pub use diagnostic::{Diagnostic, RulesError};
 pub use parse::parse_duration;
-pub use selector::{PriceDrop, Scope, Selector};
+pub use selector::{PriceDrop, Scope, Selector, UnitPriceBound};
 
 use crate::feeds::FeedSource;
 
@@ -535,6 +535,9 @@ pub enum Prefer {
     Cheapest,
     ClosestPrice,
     First,
+    /// The lowest price per kilo, litre or item; products of unknown size
+    /// after every known one, then by price.
+    CheapestPerUnit,
 }
 
 impl Prefer {
@@ -543,6 +546,7 @@ impl Prefer {
             "cheapest" => Some(Prefer::Cheapest),
             "closest_price" => Some(Prefer::ClosestPrice),
             "first" => Some(Prefer::First),
+            "cheapest_per_unit" => Some(Prefer::CheapestPerUnit),
             _ => None,
         }
     }

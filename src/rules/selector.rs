@@ -9,6 +9,7 @@ use std::fmt;
 use rust_decimal::Decimal;
 
 use super::Comparison;
+use crate::model::UnitPer;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Scope {
@@ -52,6 +53,8 @@ pub struct Selector {
     pub new: Option<bool>,
     /// Out of stock at the previous observation, available now.
     pub back_in_stock: Option<bool>,
+    /// The price per kilo, litre or item; a product of unknown size never matches.
+    pub unit_price: Option<UnitPriceBound>,
 }
 
 impl Selector {
@@ -62,6 +65,13 @@ impl Selector {
             || self.new.is_some()
             || self.back_in_stock.is_some()
     }
+}
+
+/// `unit_price = { below = "18.00", per = "kg" }`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct UnitPriceBound {
+    pub cmp: Comparison<Decimal>,
+    pub per: UnitPer,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -115,6 +125,7 @@ impl Selector {
             price_drop_pct,
             new,
             back_in_stock,
+            unit_price,
         } = self;
         let Selector {
             scope: scope2,
@@ -137,6 +148,7 @@ impl Selector {
             price_drop_pct: price_drop_pct2,
             new: new2,
             back_in_stock: back_in_stock2,
+            unit_price: unit_price2,
         } = other;
         let mut c = Vec::new();
         let both = Selector {
@@ -172,6 +184,7 @@ impl Selector {
             price_drop_pct: price_drop(&mut c, price_drop_pct, price_drop_pct2),
             new: flag(&mut c, "new", *new, *new2),
             back_in_stock: flag(&mut c, "back_in_stock", *back_in_stock, *back_in_stock2),
+            unit_price: unit_bounds(&mut c, unit_price, unit_price2),
         };
         (both, c)
     }
@@ -253,6 +266,26 @@ fn both_bounds(
     }
 }
 
+/// Two unit prices per the same unit: both bounds. Per different units
+/// (`kg` and `l`) no product is both; self's is kept.
+fn unit_bounds(
+    conflicts: &mut Vec<&'static str>,
+    a: &Option<UnitPriceBound>,
+    b: &Option<UnitPriceBound>,
+) -> Option<UnitPriceBound> {
+    match (a, b) {
+        (Some(x), Some(y)) if x.per == y.per => Some(UnitPriceBound {
+            cmp: x.cmp.intersect(&y.cmp),
+            per: x.per,
+        }),
+        (Some(x), Some(_)) => {
+            conflicts.push("unit_price");
+            Some(*x)
+        }
+        (x, y) => x.or(*y),
+    }
+}
+
 /// Two drops over the same window: both bounds. Over different windows the
 /// shorter one is kept with both bounds: a drop from the highest of the last
 /// 14 days is at most the drop from the highest of the last 30, so the lower
@@ -306,6 +339,7 @@ impl Selector {
             price_drop_pct,
             new,
             back_in_stock,
+            unit_price,
         } = self;
         let scope = match scope {
             Scope::Catalog => "catalog",
@@ -341,6 +375,7 @@ impl Selector {
         );
         push("new", new.map(|b| b.to_string()));
         push("back_in_stock", back_in_stock.map(|b| b.to_string()));
+        push("unit_price", unit_price.map(|u| bounds_per(&u.cmp, u.per)));
         out
     }
 }
@@ -369,6 +404,13 @@ fn list(items: &[String]) -> Option<String> {
     }
     let items: Vec<String> = items.iter().map(|i| quoted(i)).collect();
     Some(format!("[{}]", items.join(", ")))
+}
+
+/// `{ below = 18.00, per = "kg" }`.
+fn bounds_per(c: &Comparison<Decimal>, per: UnitPer) -> String {
+    let inner = bounds(c, None);
+    let inner = inner.trim_end_matches(" }");
+    format!("{inner}, per = {} }}", quoted(per.as_str()))
 }
 
 /// A comparison table, with `days` last for `price_drop_pct`.

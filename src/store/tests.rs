@@ -87,6 +87,11 @@ fn a_product_round_trips_with_its_three_valued_facts() {
         allergens: None,
         traces: Some(BTreeSet::new()),
         labels: set(&["fairtrade"]),
+        size: crate::model::Size::grams(100),
+        unit_price: Some(crate::model::UnitPrice {
+            amount: dec("11"),
+            per: crate::model::UnitBase::Kg,
+        }),
     };
     store.add_item(&full, 2, &Origin::Manual, t(0)).unwrap();
     let basket = store.basket().unwrap();

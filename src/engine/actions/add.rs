@@ -7,7 +7,8 @@ use crate::model::{ActionKind, BasketItem, Product, ProductKey, Proposal};
 use crate::rules::{Prefer, Quantity, Rule, Scope, Selector};
 
 use super::super::explain::{
-    first_run_detail, join_reasons, latched_detail, no_candidates_detail, plural, selector_reason,
+    first_run_detail, join_reasons, latched_detail, no_candidates_detail, per_unit_reason, plural,
+    selector_reason, unknown_size_detail,
 };
 use super::super::folded::Folded;
 use super::super::index::Anchor;
@@ -94,6 +95,10 @@ impl AddWork {
                 passed.other_currency += 1;
                 return;
             }
+            Match::UnknownSize => {
+                passed.unknown_size += 1;
+                return;
+            }
             Match::No => return,
         }
         if taken_out_recently(ctx, rule, product) {
@@ -137,15 +142,20 @@ impl AddWork {
             if !proposed_adds.insert(product.key()) {
                 continue;
             }
-            let reason = join_reasons(
-                end.when_reason,
-                selector_reason(
-                    rule,
-                    &product,
-                    &ctx.rules.settings.currency,
-                    end.when_reason.is_none(),
-                ),
+            let mut why = selector_reason(
+                rule,
+                &product,
+                &ctx.rules.settings.currency,
+                end.when_reason.is_none(),
             );
+            if self.prefer == Prefer::CheapestPerUnit {
+                let per_unit = per_unit_reason(&product);
+                why = Some(match why {
+                    Some(w) => format!("{w}; {per_unit}"),
+                    None => per_unit,
+                });
+            }
+            let reason = join_reasons(end.when_reason, why);
             out.latch_set.push((rule.name.clone(), product.key()));
             made.push(proposal(
                 ctx,
@@ -162,6 +172,8 @@ impl AddWork {
                 latched_detail(end.passed.latched_held)
             } else if end.latch.first_run_skip && !end.latch.set.is_empty() {
                 first_run_detail(end.latch.set.len())
+            } else if end.passed.near_miss.is_none() && end.passed.unknown_size > 0 {
+                unknown_size_detail(end.passed.unknown_size)
             } else {
                 no_candidates_detail(end.passed, rule)
             }

@@ -60,6 +60,8 @@ pub(super) struct PassedOver {
     /// Candidates passed over because the rule already fired for them and their
     /// condition has not been false since.
     pub(super) latched_held: usize,
+    /// Candidates whose size is unknown, so a unit price condition could not hold.
+    pub(super) unknown_size: usize,
 }
 
 impl PassedOver {

@@ -59,6 +59,7 @@ impl<'r> NotifyWork<'r> {
             Match::Yes => {}
             Match::PriceOnly => passed.note_near_miss(product),
             Match::OtherCurrency => passed.other_currency += 1,
+            Match::UnknownSize => passed.unknown_size += 1,
             Match::No => {}
         }
     }

@@ -8,7 +8,7 @@ use crate::model::{ActionKind, Availability, BasketItem, Product, Proposal};
 use crate::rules::{Prefer, Rule};
 use crate::text;
 
-use super::super::explain::{join_reasons, swap_reason};
+use super::super::explain::{join_reasons, per_unit_reason, swap_reason};
 use super::super::folded::Folded;
 use super::super::index::Anchor;
 use super::super::matching::{
@@ -169,15 +169,16 @@ impl<'r> SwapWork<'r> {
         for slot in self.watched {
             match slot.best {
                 Some((_, alt)) => {
-                    let reason = join_reasons(
-                        end.when_reason,
-                        Some(swap_reason(
-                            &slot.item.product,
-                            &alt,
-                            self.without,
-                            self.without_allergens,
-                        )),
+                    let mut why = swap_reason(
+                        &slot.item.product,
+                        &alt,
+                        self.without,
+                        self.without_allergens,
                     );
+                    if self.prefer == Prefer::CheapestPerUnit {
+                        why = format!("{why}; {}", per_unit_reason(&alt));
+                    }
+                    let reason = join_reasons(end.when_reason, Some(why));
                     made.push(proposal(
                         ctx,
                         rule,

@@ -11,6 +11,7 @@ pub(super) mod csv;
 pub(super) mod json;
 pub mod merchant;
 pub(super) mod page;
+mod page_unit_price;
 pub mod price;
 mod record;
 pub(super) mod shop;

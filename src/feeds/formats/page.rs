@@ -89,6 +89,13 @@ pub fn parse(source: &FeedSource, html: &[u8]) -> Result<FetchedFeed, FeedError>
         price: Some(found.price),
         currency: found.currency.or_else(|| hint.map(normalise_code)),
         availability: found.availability,
+        // A page's unit price speaks of its one offer; variants each read
+        // their size from their own name.
+        size: if variants.is_empty() {
+            super::page_unit_price::size_from_json_ld(&products, found.price)
+        } else {
+            None
+        },
         ..Product::default()
     };
     let mut report = FeedReport::new(&source.name);
@@ -105,6 +112,7 @@ pub fn parse(source: &FeedSource, html: &[u8]) -> Result<FetchedFeed, FeedError>
         .into_iter()
         .map(|mut p| {
             p.make_printable();
+            p.settle_size();
             report.kept();
             p
         })

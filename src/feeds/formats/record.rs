@@ -13,7 +13,7 @@ use std::str::FromStr;
 use rust_decimal::Decimal;
 use serde_json::{Map, Value};
 
-use crate::model::{Availability, Product};
+use crate::model::{parse_measure, Availability, Product, Size};
 
 use crate::feeds::FeedSource;
 
@@ -94,10 +94,13 @@ pub(crate) fn product_from_record(
         allergens: tags(record, "allergens")?,
         traces: tags(record, "traces")?,
         labels: tags(record, "labels")?.unwrap_or_default(),
+        size: size(record)?,
+        unit_price: None,
     };
     if record.may_hold_controls() {
         product.make_printable();
     }
+    product.settle_size();
     Ok(product)
 }
 
@@ -144,6 +147,30 @@ fn price(record: &impl Record, field: &str) -> Result<Option<Decimal>, String> {
         ));
     }
     Ok(Some(value))
+}
+
+/// `size`: `"400 g"`, `"1.5 l"`, `"6 ct"`, or basket's own JSON form
+/// `{"amount": "400", "unit": "g"}` (docs/feeds.md, "Sizes").
+fn size(record: &impl Record) -> Result<Option<Size>, String> {
+    let joined;
+    let raw = match record.field("size") {
+        None => return Ok(None),
+        Some(Field::Text(s)) if s.trim().is_empty() => return Ok(None),
+        Some(Field::Text(s)) => s,
+        Some(Field::Json(Value::Object(o))) => {
+            let part = |k: &str| match o.get(k) {
+                Some(Value::String(s)) => s.clone(),
+                Some(Value::Number(n)) => n.to_string(),
+                _ => String::new(),
+            };
+            joined = format!("{} {}", part("amount"), part("unit"));
+            joined.as_str()
+        }
+        Some(Field::Json(other)) => return Err(format!("size {} is not a size", shown(other))),
+    };
+    parse_measure(raw)
+        .map(Some)
+        .map_err(|e| format!("size {} {e}", quoted(raw.trim())))
 }
 
 /// No shelf price comes near this. Capping prices where they enter keeps every sum

@@ -8,7 +8,7 @@ use rust_decimal::Decimal;
 use serde_json::{Map, Value};
 
 use crate::feeds::{FeedError, FeedReport, FeedSource};
-use crate::model::{Availability, Product};
+use crate::model::{Availability, Product, Size};
 
 use super::shop::{decimal_of, described, valid_gtin, PageRead};
 
@@ -243,9 +243,16 @@ fn read_variant(
         currency: source.currency.clone(),
         regular_price,
         availability,
+        // Shopify's weight of the variant; 0 means the shop never set it.
+        size: v
+            .get("grams")
+            .and_then(Value::as_u64)
+            .filter(|g| *g > 0)
+            .and_then(Size::grams),
         ..Product::default()
     };
     product.make_printable();
+    product.settle_size();
     Ok(product)
 }
 

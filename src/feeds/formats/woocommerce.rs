@@ -123,6 +123,7 @@ fn read_product(source: &FeedSource, product: &Value) -> Result<Product, String>
         product.labels.insert(LOWEST_VARIATION_LABEL.to_string());
     }
     product.make_printable();
+    product.settle_size();
     Ok(product)
 }
 

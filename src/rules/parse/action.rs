@@ -290,10 +290,10 @@ impl Parser<'_> {
         match Prefer::parse(&s) {
             Some(p) => Some(p),
             None => {
-                let names = ["cheapest", "closest_price", "first"];
+                let names = ["cheapest", "closest_price", "first", "cheapest_per_unit"];
                 let hint = match closest(&s, &names) {
                     Some(b) => format!("did you mean '{b}'?"),
-                    None => "prefer is \"cheapest\", \"closest_price\" or \"first\"".into(),
+                    None => "prefer is \"cheapest\", \"cheapest_per_unit\", \"closest_price\" or \"first\"".into(),
                 };
                 self.error_hint(v.span(), format!("unknown preference '{s}'"), hint);
                 None

@@ -5,8 +5,8 @@ use toml::de::DeValue;
 use toml::Spanned;
 
 use super::{closest, Parser, RuleCtx, Value};
-use crate::model::normalize_gtin;
-use crate::rules::{PriceDrop, Scope, Selector};
+use crate::model::{normalize_gtin, UnitPer};
+use crate::rules::{PriceDrop, Scope, Selector, UnitPriceBound};
 use crate::text;
 
 pub(in crate::rules) const SELECTOR_KEYS: &[&str] = &[
@@ -28,6 +28,7 @@ pub(in crate::rules) const SELECTOR_KEYS: &[&str] = &[
     "price_drop_pct",
     "new",
     "back_in_stock",
+    "unit_price",
 ];
 
 impl Parser<'_> {
@@ -41,7 +42,7 @@ impl Parser<'_> {
             // Every key is read, even after a bad one, so all problems are shown.
             ok &= self.selector_key(&mut s, key.get_ref(), x, ctx);
         }
-        if s.price.is_some() && ctx.settings.is_none() {
+        if (s.price.is_some() || s.unit_price.is_some()) && ctx.settings.is_none() {
             ok = false;
         }
         ok.then_some(s)
@@ -85,6 +86,7 @@ impl Parser<'_> {
                 .days(x, "lowest_in_days")
                 .map(|n| s.lowest_in_days = Some(n)),
             "price_drop_pct" => self.price_drop(x).map(|d| s.price_drop_pct = Some(d)),
+            "unit_price" => self.unit_price(x).map(|u| s.unit_price = Some(u)),
             "contains" => self
                 .string_list(x, "contains")
                 .map(|l| s.contains = tags(l)),
@@ -175,6 +177,42 @@ impl Parser<'_> {
         let cmp_value = Spanned::new(v.span(), DeValue::Table(cmp_table));
         let cmp = self.comparison(&cmp_value, "price_drop_pct", |p, v, w| p.decimal(v, w))?;
         Some(PriceDrop { cmp, days })
+    }
+}
+
+impl Parser<'_> {
+    /// `unit_price = { below = "18.00", per = "kg" }`: `per` is one of
+    /// kg, 100g, l, 100ml or item, and must be written (a price per what?).
+    fn unit_price(&mut self, v: &Value) -> Option<UnitPriceBound> {
+        let t = self.table(v, "unit_price")?;
+        let names: Vec<&str> = UnitPer::ALL.iter().map(|p| p.as_str()).collect();
+        let per = match t.get("per") {
+            Some(p) => {
+                let written = self.string(p, "unit_price.per")?;
+                let Some(per) = UnitPer::parse(written.trim()) else {
+                    let hint = match closest(&written, &names) {
+                        Some(b) => format!("did you mean '{b}'?"),
+                        None => format!("per is one of {}", names.join(", ")),
+                    };
+                    self.error_hint(p.span(), format!("unknown unit '{written}'"), hint);
+                    return None;
+                };
+                per
+            }
+            None => {
+                self.error_hint(
+                    v.span(),
+                    "unit_price needs per: what the price is per",
+                    format!("add per = \"kg\" (or one of {})", names.join(", ")),
+                );
+                return None;
+            }
+        };
+        let mut cmp_table = t.clone();
+        cmp_table.remove("per");
+        let cmp_value = Spanned::new(v.span(), DeValue::Table(cmp_table));
+        let cmp = self.comparison(&cmp_value, "unit_price", |p, v, w| p.decimal(v, w))?;
+        Some(UnitPriceBound { cmp, per })
     }
 }
 

@@ -57,6 +57,10 @@ fn full() -> Selector {
         }),
         new: Some(false),
         back_in_stock: Some(true),
+        unit_price: Some(super::UnitPriceBound {
+            cmp: below("18.00"),
+            per: crate::model::UnitPer::Kg,
+        }),
     }
 }
 
@@ -360,7 +364,8 @@ fn the_display_is_a_toml_table_with_every_key() {
          price = { below = 9.50 }, discount_pct = { at_least = 10 }, on_sale = true, \
          available = false, contains = [\"palm oil\"], allergens = [\"peanuts\"], \
          labels = [\"organic\"], lowest_in_days = 30, \
-         price_drop_pct = { at_least = 20, days = 14 }, new = false, back_in_stock = true }"
+         price_drop_pct = { at_least = 20, days = 14 }, new = false, back_in_stock = true, \
+         unit_price = { below = 18.00, per = \"kg\" } }"
     );
 }
 

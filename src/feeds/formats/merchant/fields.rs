@@ -9,7 +9,7 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeDelta, Utc};
 use rust_decimal::Decimal;
 
 use crate::feeds::FeedSource;
-use crate::model::{Availability, Product};
+use crate::model::{parse_measure_with_base, Availability, MeasureError, Product, Size};
 
 /// The attributes basket maps. XML elements and TSV columns both name them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,6 +29,10 @@ pub(super) enum Field {
     Link,
     /// The legacy Google Base currency, given apart from a bare `g:price`.
     Currency,
+    /// `750 ml`: how much the product is, for its unit price.
+    UnitPricingMeasure,
+    /// `100 ml`: what Google shows the unit price per; only checked here.
+    UnitPricingBaseMeasure,
     /// RSS `<title>` / Atom `<title>`, used when there is no `g:title`.
     PlainTitle,
     /// RSS `<link>` / Atom `<link href>`, used when there is no `g:link`.
@@ -56,6 +60,8 @@ impl Field {
             b"availability" => Field::Availability,
             b"link" => Field::Link,
             b"currency" => Field::Currency,
+            b"unit_pricing_measure" => Field::UnitPricingMeasure,
+            b"unit_pricing_base_measure" => Field::UnitPricingBaseMeasure,
             _ => return None,
         })
     }
@@ -87,6 +93,8 @@ impl Field {
             Field::Availability => "availability",
             Field::Link => "link",
             Field::Currency => "currency",
+            Field::UnitPricingMeasure => "unit_pricing_measure",
+            Field::UnitPricingBaseMeasure => "unit_pricing_base_measure",
             Field::PlainTitle => "<title>",
             Field::PlainLink => "<link>",
             Field::Guid => "<guid>",
@@ -112,6 +120,8 @@ pub(super) struct RawItem {
     availability: Option<String>,
     link: Option<String>,
     currency: Option<String>,
+    unit_pricing_measure: Option<String>,
+    unit_pricing_base_measure: Option<String>,
     plain_title: Option<String>,
     plain_link: Option<String>,
     guid: Option<String>,
@@ -141,6 +151,8 @@ impl RawItem {
             Field::Availability => &mut self.availability,
             Field::Link => &mut self.link,
             Field::Currency => &mut self.currency,
+            Field::UnitPricingMeasure => &mut self.unit_pricing_measure,
+            Field::UnitPricingBaseMeasure => &mut self.unit_pricing_base_measure,
             Field::PlainTitle => &mut self.plain_title,
             Field::PlainLink => &mut self.plain_link,
             Field::Guid => &mut self.guid,
@@ -157,12 +169,13 @@ impl RawItem {
 }
 
 /// Checks an item's attributes and maps them to a product. `Err` is the reason
-/// to skip it, without its position.
+/// to skip it, without its position; the `Some` beside a product, what it
+/// was kept without (a unit pricing measure that gives no size).
 pub(super) fn to_product(
     source: &FeedSource,
     raw: RawItem,
     now: DateTime<Utc>,
-) -> Result<Product, String> {
+) -> Result<(Product, Option<String>), String> {
     let gtin = raw.gtin.or(raw.upc).or(raw.ean);
     // The barcode identifies the product within a feed as well as an id does
     // (the same rule as the json and csv kinds).
@@ -218,8 +231,40 @@ pub(super) fn to_product(
         availability: raw.availability.as_deref().and_then(Availability::parse),
         ..Product::default()
     };
+    // A measure that gives no size loses the product its unit price, not
+    // its place: the name is read instead, and the report says why.
+    let measure = unit_pricing(
+        raw.unit_pricing_measure.as_deref(),
+        raw.unit_pricing_base_measure.as_deref(),
+    );
+    let kept_without = match measure {
+        Ok(size) => {
+            product.size = size;
+            None
+        }
+        Err(problem) => Some(problem),
+    };
     product.make_printable();
-    Ok(product)
+    product.settle_size();
+    Ok((product, kept_without))
+}
+
+/// The size `g:unit_pricing_measure` gives, checked against
+/// `g:unit_pricing_base_measure` (both must measure the same thing).
+fn unit_pricing(measure: Option<&str>, base: Option<&str>) -> Result<Option<Size>, String> {
+    let Some(measure) = measure else {
+        return Ok(None);
+    };
+    parse_measure_with_base(measure, base)
+        .map(Some)
+        .map_err(|e| match e {
+            MeasureError::OtherDimension => format!(
+                "unit_pricing_measure {} is not measured like unit_pricing_base_measure {}",
+                quoted(measure),
+                quoted(base.unwrap_or_default())
+            ),
+            e => format!("unit_pricing_measure {} {e}", quoted(measure)),
+        })
 }
 
 /// The levels of every `product_type` path, then of every `google_product_category`

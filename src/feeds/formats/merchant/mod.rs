@@ -131,8 +131,11 @@ impl Emitter<'_> {
             None => to_product(self.source, raw, self.now),
         };
         match result {
-            Ok(product) => {
+            Ok((product, kept_without)) => {
                 self.report.kept();
+                if let Some(problem) = kept_without {
+                    self.report.kept_without(format!("{at}: {problem}"));
+                }
                 self.kept += 1;
                 (self.sink)(product);
             }
