@@ -77,7 +77,7 @@ fn feeds(c: &mut Criterion) {
                     b.iter(|| {
                         names
                             .iter()
-                            .filter(|n| basket::model::Size::from_name(n).is_some())
+                            .filter(|n| basket::api::model::Size::from_name(n).is_some())
                             .count()
                     })
                 });

@@ -15,10 +15,9 @@ use crate::text;
 
 mod size;
 
-pub use size::{
-    parse_measure, parse_measure_with_base, MeasureError, Size, SizeUnit, UnitBase, UnitPer,
-    UnitPrice,
-};
+#[cfg(test)]
+pub use size::UnitBase;
+pub use size::{parse_measure, parse_measure_with_base, MeasureError, Size, UnitPer, UnitPrice};
 
 /// Whether a product can be bought now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -1898,7 +1898,7 @@ fn a_basket_db_from_a_newer_basket_is_refused_and_left_alone() {
         stderr,
         format!(
             "error: $ROOT/data/basket.db has schema version 99, newer than this basket supports ({}); upgrade basket or pass --data-dir\n",
-            basket::store::SCHEMA_VERSION
+            basket::api::store::SCHEMA_VERSION
         )
     );
 }

@@ -237,7 +237,7 @@ fn checkout_of_an_empty_basket_says_so() {
 #[test]
 fn a_second_checkout_while_one_runs_is_refused() {
     let (env, _server) = world();
-    let held = basket::lock::acquire(&env.data_dir(), false).expect("take the lock");
+    let held = basket::api::lock::acquire(&env.data_dir(), false).expect("take the lock");
     let out = env.run(&["checkout", "--yes"]);
     out.assert_code(1);
     assert!(

@@ -7,8 +7,8 @@
 
 use std::str::FromStr;
 
-use basket::model::{ActionKind, Availability, Product, Proposal, ProposalStatus};
-use basket::store::Store;
+use basket::api::model::{ActionKind, Availability, Product, Proposal, ProposalStatus};
+use basket::api::store::Store;
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 

@@ -8,9 +8,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::str::FromStr;
 
-use basket::engine::{self, Memory, Weather};
-use basket::model::{ActionKind, Availability, BasketItem, FailedInputs, Product};
-use basket::rules::{parse_str, RuleSet};
+use basket::api::engine::{self, Memory, Weather};
+use basket::api::model::{ActionKind, Availability, BasketItem, FailedInputs, Product};
+use basket::api::rules::{parse_str, RuleSet};
 use chrono::{DateTime, Utc};
 use proptest::prelude::*;
 use rust_decimal::Decimal;
@@ -145,7 +145,7 @@ fn arb_world() -> impl Strategy<Value = (Vec<Product>, Vec<BasketItem>)> {
                 .map(|(product, quantity)| BasketItem {
                     product,
                     quantity,
-                    added_by: basket::model::Origin::Manual,
+                    added_by: basket::api::model::Origin::Manual,
                     added_at: now() - chrono::Duration::days(3),
                 })
                 .collect();

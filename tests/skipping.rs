@@ -246,7 +246,7 @@ add = {}
     shop.env.run(&["check", "--no-input"]).assert_ok();
     // What is left pending for `basket review`, read from the store itself.
     let pending = |shop: &Shop| -> Vec<String> {
-        let store = basket::store::Store::open(&shop.env.data_dir()).expect("open the store");
+        let store = basket::api::store::Store::open(&shop.env.data_dir()).expect("open the store");
         let pending = store.pending().expect("pending proposals");
         pending.into_iter().map(|p| p.product.id).collect()
     };

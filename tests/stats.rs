@@ -5,8 +5,8 @@
 
 use std::str::FromStr;
 
-use basket::model::{ActionKind, Availability, Origin, Product, Proposal, ProposalStatus};
-use basket::store::{CheckoutLine, Store};
+use basket::api::model::{ActionKind, Availability, Origin, Product, Proposal, ProposalStatus};
+use basket::api::store::{CheckoutLine, Store};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 

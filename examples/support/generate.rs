@@ -774,10 +774,10 @@ fn toml_str(s: &str) -> String {
 
 /// Everything an evaluation over a generated feed needs, built once.
 pub struct Setup {
-    pub rules: basket::rules::RuleSet,
-    pub source: basket::feeds::FeedSource,
+    pub rules: basket::api::rules::RuleSet,
+    pub source: basket::api::feeds::FeedSource,
     /// The first items of the feed, so swap rules have basket items to watch.
-    pub basket: Vec<basket::model::BasketItem>,
+    pub basket: Vec<basket::api::model::BasketItem>,
     pub now: chrono::DateTime<chrono::Utc>,
 }
 
@@ -796,7 +796,7 @@ impl Setup {
         let feed_text = feed.to_string_lossy().into_owned();
         write_rules(&mut text, rules, &feed_text, items, seed).expect("writing to memory");
         let text = String::from_utf8(text).expect("rules are UTF-8");
-        let ruleset = basket::rules::parse_str(std::path::Path::new("rules.toml"), &text)
+        let ruleset = basket::api::rules::parse_str(std::path::Path::new("rules.toml"), &text)
             .unwrap_or_else(|e| panic!("generated rules are valid: {e}"));
         let mut source = ruleset
             .catalog_feeds()
@@ -804,7 +804,7 @@ impl Setup {
             .next()
             .expect("one feed");
         if format == Format::Jsonl {
-            source.kind = basket::feeds::FeedKind::Json;
+            source.kind = basket::api::feeds::FeedKind::Json;
         }
         let now = chrono::DateTime::parse_from_rfc3339("2026-10-03T09:00:00Z")
             .expect("valid time")
@@ -813,15 +813,15 @@ impl Setup {
         write_feed(&mut head, format, basket, seed).expect("writing to memory");
         let mut held = Vec::new();
         if basket > 0 {
-            basket::feeds::parse_stream(&source, head.as_slice(), now, &mut |p| held.push(p))
+            basket::api::feeds::parse_stream(&source, head.as_slice(), now, &mut |p| held.push(p))
                 .expect("the generated feed parses");
         }
         let basket = held
             .into_iter()
-            .map(|product| basket::model::BasketItem {
+            .map(|product| basket::api::model::BasketItem {
                 product,
                 quantity: 1,
-                added_by: basket::model::Origin::Manual,
+                added_by: basket::api::model::Origin::Manual,
                 added_at: now,
             })
             .collect();
@@ -836,7 +836,7 @@ impl Setup {
     /// Parses the feed only, counting products.
     pub fn parse_only(&self, reader: impl io::BufRead) -> usize {
         let mut n = 0usize;
-        basket::feeds::parse_stream(&self.source, reader, self.now, &mut |p| {
+        basket::api::feeds::parse_stream(&self.source, reader, self.now, &mut |p| {
             std::hint::black_box(&p);
             n += 1;
         })
@@ -845,16 +845,19 @@ impl Setup {
     }
 
     /// Parses the feed and folds every product into an evaluation of the rules.
-    pub fn parse_and_evaluate(&self, reader: impl io::BufRead + Send) -> basket::engine::Outcome {
+    pub fn parse_and_evaluate(
+        &self,
+        reader: impl io::BufRead + Send,
+    ) -> basket::api::engine::Outcome {
         self.evaluate(false, reader)
     }
 
     /// [`Setup::parse_and_evaluate`] as `basket check` runs it: the parsing on
-    /// a thread of its own ([`basket::feeds::pipelined`]).
+    /// a thread of its own ([`basket::api::feeds::pipelined`]).
     pub fn parse_and_evaluate_pipelined(
         &self,
         reader: impl io::BufRead + Send,
-    ) -> basket::engine::Outcome {
+    ) -> basket::api::engine::Outcome {
         self.evaluate(true, reader)
     }
 
@@ -862,23 +865,23 @@ impl Setup {
         &self,
         pipelined: bool,
         reader: impl io::BufRead + Send,
-    ) -> basket::engine::Outcome {
-        let failed = basket::model::FailedInputs::default();
-        let memory = basket::engine::Memory::default();
-        let ctx = basket::engine::Context {
+    ) -> basket::api::engine::Outcome {
+        let failed = basket::api::model::FailedInputs::default();
+        let memory = basket::api::engine::Memory::default();
+        let ctx = basket::api::engine::Context {
             now: self.now,
             rules: &self.rules,
             basket: &self.basket,
-            weather: basket::engine::Weather::NotNeeded,
+            weather: basket::api::engine::Weather::NotNeeded,
             failed: &failed,
             memory: &memory,
         };
-        let mut eval = basket::engine::Evaluation::new(&ctx);
-        let parse = |sink: &mut dyn FnMut(basket::model::Product)| {
-            basket::feeds::parse_stream(&self.source, reader, self.now, sink)
+        let mut eval = basket::api::engine::Evaluation::new(&ctx);
+        let parse = |sink: &mut dyn FnMut(basket::api::model::Product)| {
+            basket::api::feeds::parse_stream(&self.source, reader, self.now, sink)
         };
         if pipelined {
-            basket::feeds::pipelined(parse, &mut |p| {
+            basket::api::feeds::pipelined(parse, &mut |p| {
                 eval.observe(p);
             })
         } else {

@@ -1,7 +1,7 @@
 //! A `json` feed: any bytes must give products (each with a sane price) or a
 //! FeedError, never a panic.
 #![no_main]
-use basket::feeds::{parse_products_at, FeedKind, FeedSource};
+use basket::api::feeds::{parse_products_at, FeedKind, FeedSource};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -16,6 +16,7 @@ fuzz_target!(|data: &[u8]| {
         kind: FeedKind::Json,
         url: "https://shop.example/feed".into(),
         currency,
+        rate_limit: None,
     };
     let now = chrono::DateTime::from_timestamp(1_790_000_000, 0).expect("a valid time");
     if let Ok(feed) = parse_products_at(&source, body, now) {

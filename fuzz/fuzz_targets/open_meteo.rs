@@ -3,5 +3,5 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let _ = basket::feeds::open_meteo::parse_forecast(data);
+    let _ = basket::api::feeds::open_meteo::parse_forecast(data);
 });

@@ -4,6 +4,6 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let _ = basket::feeds::openfoodfacts::parse_product("off", "3017620422003", data);
-    let _ = basket::feeds::openfoodfacts::parse_search_page("off", data);
+    let _ = basket::api::feeds::openfoodfacts::parse_product("off", "3017620422003", data);
+    let _ = basket::api::feeds::openfoodfacts::parse_search_page("off", data);
 });

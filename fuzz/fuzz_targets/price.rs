@@ -13,11 +13,11 @@ fuzz_target!(|data: &[u8]| {
         None => (text, None),
     };
     for hint in [hint, None, Some("EUR"), Some("kr")] {
-        if let Some(p) = basket::feeds::price::parse_price(text, hint) {
+        if let Some(p) = basket::api::feeds::price::parse_price(text, hint) {
             assert!(!p.amount.is_sign_negative() || p.amount.is_zero(), "{text:?} -> {p:?}");
         }
     }
     for sep in ['.', ',', '€'] {
-        let _ = basket::feeds::price::parse_price_with_separator(text, hint, Some(sep));
+        let _ = basket::api::feeds::price::parse_price_with_separator(text, hint, Some(sep));
     }
 });

@@ -41,10 +41,7 @@ mod prepare;
 
 pub use evaluation::Evaluation;
 pub use explain::{human_duration, Explanation};
-pub use facts::{
-    gtins_needing_facts, may_replace, merge_facts_into, watched_gtins, Watcher, MAX_FACTS_LOOKUPS,
-    MAX_HISTORY_LOOKUPS,
-};
+pub use facts::{gtins_needing_facts, may_replace, merge_facts_into, watched_gtins, Watcher};
 pub use latch::rearmed_by_purchase;
 
 /// What earlier runs decided, so a proposal is not nagged about twice.

@@ -31,18 +31,13 @@ mod stream;
 pub mod demo;
 
 pub use error::{shown_url, FeedError};
-pub use fetch::{
-    ago, host_of, user_agent, FetchOptions, FetchRun, Fetched, FetchedFile, Fetcher, FETCH_TIMEOUT,
-    HOST_FAILURES, READ_TIMEOUT,
-};
+pub use fetch::{ago, user_agent, FetchOptions, FetchRun, Fetcher, FETCH_TIMEOUT};
 pub use formats::{
-    merchant, parse_products, parse_products_at, price, shopify_product_url, FetchedFeed,
-    WOO_LOWEST_VARIATION_LABEL,
+    parse_products_at, price, shopify_product_url, FetchedFeed, WOO_LOWEST_VARIATION_LABEL,
 };
-pub use paged::{PagedBody, PAGE_PAUSE};
-pub use report::{FeedReport, MAX_PROBLEMS};
+pub use report::FeedReport;
 pub use services::{open_meteo, open_prices, openfoodfacts};
-pub use stream::{fetch_bodies, parse_stream, pipelined, Body, FetchedBody, MAX_PAGE_BYTES};
+pub use stream::{fetch_bodies, parse_stream, pipelined, Body, FetchedBody};
 
 /// The format of a product feed, as named by `kind` in the rules file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -6,7 +6,7 @@
 
 use crate::model::Product;
 
-use super::{fetch_bodies, shown_url, FeedError, FeedKind, FeedReport, FeedSource, Fetcher};
+use super::{fetch_bodies, FeedError, FeedKind, FeedReport, FeedSource, Fetcher};
 
 /// A feed read from start to end, keeping its first products.
 #[derive(Debug)]
@@ -145,11 +145,6 @@ pub fn table_url(kind: FeedKind, url: &str) -> String {
         FeedKind::WooCommerce(_) => cut("/wp-json"),
         _ => url.to_string(),
     }
-}
-
-/// A URL as the shopper is shown it (no credentials).
-pub fn shown(url: &str) -> String {
-    shown_url(url).into_owned()
 }
 
 #[cfg(test)]

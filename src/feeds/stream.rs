@@ -381,7 +381,8 @@ pub(super) fn checked_body<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::feeds::{parse_products, FetchOptions};
+    use crate::feeds::formats::parse_products;
+    use crate::feeds::FetchOptions;
 
     fn source(kind: FeedKind) -> FeedSource {
         FeedSource {

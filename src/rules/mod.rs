@@ -20,7 +20,7 @@ pub use channels::{
     GotifyConfig, HookConfig, MatrixConfig, PushoverConfig, TelegramConfig, PUSHOVER_URL,
     TELEGRAM_URL,
 };
-pub use diagnostic::{Diagnostic, RulesError};
+pub use diagnostic::RulesError;
 pub use parse::parse_duration;
 pub use selector::{PriceDrop, Scope, Selector, UnitPriceBound};
 

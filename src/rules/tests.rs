@@ -4,7 +4,8 @@
 
 use std::path::Path;
 
-use super::{parse_str, Channel, Diagnostic, RulesError, SmtpTls, WebhookFormat};
+use super::diagnostic::Diagnostic;
+use super::{parse_str, Channel, RulesError, SmtpTls, WebhookFormat};
 
 /// A feed and a settings block most tests build on, so only the rule under test
 /// can be wrong. Lines 1-6.

@@ -23,12 +23,12 @@ use crate::text;
 #[serde(rename_all = "snake_case")]
 pub enum Applied {
     /// Approved, and the basket changed.
-    Applied,
+    Changed,
     /// Declined: recorded, the basket is unchanged.
     Declined,
     /// Approved, but the basket already reflected it (the same rule's add is there,
     /// or the item to remove or swap out is gone). Nothing is recorded.
-    AlreadyApplied,
+    AlreadyDone,
 }
 
 /// One decision, as `history` shows it.
@@ -79,7 +79,7 @@ impl Store {
     ///
     /// Approving something the basket already reflects is not an error and changes
     /// nothing: an `add` whose product is already there from the same rule, or a
-    /// `remove`/`swap` whose basket item is gone. That returns `AlreadyApplied` and
+    /// `remove`/`swap` whose basket item is gone. That returns `AlreadyDone` and
     /// records no decision, so a retried approval does not show up twice in history.
     pub fn apply_decision(
         &mut self,
@@ -99,7 +99,7 @@ impl Store {
         } else {
             Applied::Declined
         };
-        if outcome != Applied::AlreadyApplied {
+        if outcome != Applied::AlreadyDone {
             record_decision(&tx, path, proposal, approved, now)?;
         }
         tx.execute("DELETE FROM pending WHERE id = ?1", [&proposal.id])
@@ -259,7 +259,7 @@ fn apply_change(
             let origin = proposal.origin();
             if let Some(item) = item_by_key(conn, path, &key)? {
                 if origin != Origin::Manual && item.added_by == origin {
-                    return Ok(Applied::AlreadyApplied);
+                    return Ok(Applied::AlreadyDone);
                 }
             }
             add_in(
@@ -270,13 +270,13 @@ fn apply_change(
                 &proposal.rule,
                 now,
             )?;
-            Ok(Applied::Applied)
+            Ok(Applied::Changed)
         }
         ActionKind::Remove => {
             if delete_item(conn, path, &key)? == 0 {
-                return Ok(Applied::AlreadyApplied);
+                return Ok(Applied::AlreadyDone);
             }
-            Ok(Applied::Applied)
+            Ok(Applied::Changed)
         }
         ActionKind::Swap => {
             let replaces =
@@ -289,7 +289,7 @@ fn apply_change(
                         problem: "a swap that does not say which item it replaces".to_string(),
                     })?;
             if delete_item(conn, path, &replaces.key())? == 0 {
-                return Ok(Applied::AlreadyApplied);
+                return Ok(Applied::AlreadyDone);
             }
             add_in(
                 conn,
@@ -299,7 +299,7 @@ fn apply_change(
                 &proposal.rule,
                 now,
             )?;
-            Ok(Applied::Applied)
+            Ok(Applied::Changed)
         }
     }
 }

@@ -35,12 +35,11 @@ use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, ErrorCode, TransactionBehavior};
 
-pub use decisions::{Applied, DecisionRecord, LastDecline};
+pub use decisions::DecisionRecord;
 pub use error::StoreError;
 pub use feed_reads::{FeedRead, FeedReadRecord};
 #[cfg(test)]
 pub use notified::NotifiedRecord;
-pub use outbox::OutboxEntry;
 pub use purchases::{CheckoutLine, RuleRecord};
 
 use error::{sql_error, At};

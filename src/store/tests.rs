@@ -8,6 +8,7 @@ use std::str::FromStr;
 use chrono::{DateTime, TimeZone, Utc};
 use rust_decimal::Decimal;
 
+use super::decisions::Applied;
 use super::encode::ts;
 use super::*;
 use crate::model::{
@@ -305,7 +306,7 @@ fn approved_add_remove_and_swap_change_the_basket_and_the_history() {
         .unwrap();
     assert_eq!(
         store.apply_decision(&add, true, t(1)).unwrap(),
-        Applied::Applied
+        Applied::Changed
     );
     assert!(!store.is_pending(&add.id).unwrap());
     let basket = store.basket().unwrap();
@@ -323,7 +324,7 @@ fn approved_add_remove_and_swap_change_the_basket_and_the_history() {
     swap.quantity = 2;
     assert_eq!(
         store.apply_decision(&swap, true, t(3)).unwrap(),
-        Applied::Applied
+        Applied::Changed
     );
     let basket = store.basket().unwrap();
     assert_eq!(
@@ -336,17 +337,17 @@ fn approved_add_remove_and_swap_change_the_basket_and_the_history() {
     // The swap's item is gone now, so approving it again changes nothing.
     assert_eq!(
         store.apply_decision(&swap, true, t(4)).unwrap(),
-        Applied::AlreadyApplied
+        Applied::AlreadyDone
     );
 
     let remove = proposal("Too dear", ActionKind::Remove, cream.clone(), None);
     assert_eq!(
         store.apply_decision(&remove, true, t(5)).unwrap(),
-        Applied::Applied
+        Applied::Changed
     );
     assert_eq!(
         store.apply_decision(&remove, true, t(6)).unwrap(),
-        Applied::AlreadyApplied
+        Applied::AlreadyDone
     );
     assert_eq!(store.basket().unwrap().len(), 1);
 
@@ -487,11 +488,11 @@ fn approving_the_same_add_twice_adds_it_once() {
     );
     assert_eq!(
         store.apply_decision(&add, true, t(0)).unwrap(),
-        Applied::Applied
+        Applied::Changed
     );
     assert_eq!(
         store.apply_decision(&add, true, t(1)).unwrap(),
-        Applied::AlreadyApplied
+        Applied::AlreadyDone
     );
     let basket = store.basket().unwrap();
     assert_eq!(basket.len(), 1);
@@ -507,7 +508,7 @@ fn an_approved_add_of_a_manual_item_adds_to_its_quantity() {
     let add = proposal("Sunscreen", ActionKind::Add, sun, None);
     assert_eq!(
         store.apply_decision(&add, true, t(1)).unwrap(),
-        Applied::Applied
+        Applied::Changed
     );
     assert_eq!(store.basket().unwrap()[0].quantity, 2);
 }

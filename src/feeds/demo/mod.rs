@@ -60,7 +60,8 @@ pub fn forecast_json(today: NaiveDate) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::feeds::{parse_products, FeedKind};
+    use crate::feeds::formats::parse_products;
+    use crate::feeds::FeedKind;
 
     #[test]
     fn every_demo_feed_parses_without_skipping_a_record() {

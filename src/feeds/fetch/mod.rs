@@ -29,7 +29,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use super::FeedError;
 use cache::Cache;
 use client::ReadError;
-pub use run::{host_of, FetchRun, HOST_FAILURES};
+pub use run::{host_of, FetchRun};
 
 mod cache;
 mod client;

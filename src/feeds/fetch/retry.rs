@@ -55,7 +55,7 @@ impl Failed {
 impl Fetcher {
     /// One request, then as many retries as allowed while the failure is
     /// transient: a timeout is tried again once, a host that failed
-    /// [`super::HOST_FAILURES`] requests this run not at all, and no wait
+    /// [`super::run::HOST_FAILURES`] requests this run not at all, and no wait
     /// outlasts the run's budget.
     pub(super) fn request_with_retries<S: Sink>(
         &self,

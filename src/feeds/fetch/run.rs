@@ -79,6 +79,7 @@ impl FetchRun {
     }
 
     /// The budget is spent.
+    #[cfg(test)]
     pub fn spent(&self) -> bool {
         self.left().is_some_and(|left| left.is_zero())
     }

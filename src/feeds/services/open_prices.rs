@@ -60,6 +60,7 @@ pub fn prices_url(base: &str, gtin: &str) -> String {
 /// Parses one prices answer into observations of `gtin`, oldest first. Items that
 /// cannot be used are skipped (see the module note); an answer that is not the
 /// list envelope is an error.
+#[cfg(test)]
 pub fn parse_prices(feed: &str, gtin: &str, bytes: &[u8]) -> Result<Vec<Observation>, FeedError> {
     parse_counted(feed, gtin, bytes).map(|(observations, _)| observations)
 }
