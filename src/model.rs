@@ -14,6 +14,8 @@ use serde::{Deserialize, Serialize};
 use crate::text;
 
 mod size;
+mod stores;
+pub use stores::{Pickup, PickupMethod, StoreOffer, PICKUP_SLAS};
 
 #[cfg(test)]
 pub use size::UnitBase;
@@ -107,6 +109,10 @@ pub struct Product {
     /// [`Product::settle_size`], never read from a feed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unit_price: Option<UnitPrice>,
+    /// What each store of a local inventory feed has of it (docs/feeds.md,
+    /// "Local inventory"); empty without one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stores: Vec<StoreOffer>,
 }
 
 impl Product {
@@ -150,7 +156,11 @@ impl Product {
             labels,
             size: _,
             unit_price: _,
+            stores,
         } = self;
+        for s in stores.iter_mut() {
+            text::make_printable(&mut s.store);
+        }
         for s in [id, name].into_iter().chain(categories.iter_mut()) {
             text::make_printable(s);
         }

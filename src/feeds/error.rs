@@ -77,6 +77,12 @@ pub enum FeedError {
         "an {0} feed fills the price history of products of other feeds; it is not fetched as a catalog"
     )]
     HistoryOnly(FeedKind),
+    /// A `merchant-local` feed named where a catalog is expected: its rows
+    /// are joined to the products of the feed its `of` names.
+    #[error(
+        "a {0} feed says what stores have of another feed's products; it lists none of its own"
+    )]
+    LocalOnly(FeedKind),
     /// The service answered but refused the request (Open-Meteo's `"error": true`).
     #[error("the service refused the request: {0}")]
     Refused(String),

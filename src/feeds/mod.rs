@@ -50,6 +50,9 @@ pub enum FeedKind {
     /// Price history for given GTINs from the Open Prices API; fills history, not
     /// a catalog.
     OpenPrices,
+    /// A Merchant local inventory feed: what each store has of the products
+    /// of the catalog feed its `of` names; it lists no products of its own.
+    MerchantLocal,
     /// A Shopify shop's `/products.json`, page by page (src/feeds/paged.rs).
     Shopify(Pages),
     /// A WooCommerce shop's Store API, page by page (src/feeds/paged.rs).
@@ -78,12 +81,13 @@ pub const DEFAULT_MAX_PAGES: u32 = 100;
 
 impl FeedKind {
     /// Every kind's name, in the order the docs list them (for "did you mean" hints).
-    pub const ALL: [&'static str; 8] = [
+    pub const ALL: [&'static str; 9] = [
         "shopify",
         "woocommerce",
         "json",
         "csv",
         "merchant",
+        "merchant-local",
         "page",
         "openfoodfacts",
         "open-prices",
@@ -95,6 +99,7 @@ impl FeedKind {
             "json" => Some(FeedKind::Json),
             "csv" => Some(FeedKind::Csv),
             "merchant" => Some(FeedKind::Merchant),
+            "merchant-local" => Some(FeedKind::MerchantLocal),
             "page" => Some(FeedKind::Page),
             "openfoodfacts" => Some(FeedKind::OpenFoodFacts),
             "open-prices" => Some(FeedKind::OpenPrices),
@@ -114,6 +119,7 @@ impl FeedKind {
             FeedKind::Json => "json",
             FeedKind::Csv => "csv",
             FeedKind::Merchant => "merchant",
+            FeedKind::MerchantLocal => "merchant-local",
             FeedKind::Page => "page",
             FeedKind::OpenFoodFacts => "openfoodfacts",
             FeedKind::OpenPrices => "open-prices",
@@ -159,6 +165,8 @@ pub struct FeedSource {
     /// At most this many requests to the feed's host a run (`rate_limit`):
     /// for the per-product services; Open Food Facts has 15 unless set.
     pub rate_limit: Option<u32>,
+    /// `of`: the catalog feed a `merchant-local` feed's ids refer to.
+    pub of: Option<String>,
 }
 
 #[cfg(test)]

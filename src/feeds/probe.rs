@@ -70,6 +70,7 @@ pub struct Tried {
 pub fn describe(kind: FeedKind) -> &'static str {
     match kind {
         FeedKind::Merchant => "Google Merchant feed",
+        FeedKind::MerchantLocal => "Google Merchant local inventory feed",
         FeedKind::Shopify(_) => "Shopify shop",
         FeedKind::WooCommerce(_) => "WooCommerce shop",
         FeedKind::Page => "product page",
@@ -111,6 +112,7 @@ pub fn probe(
             url: table_url(kind, url),
             currency: currency.clone(),
             rate_limit: None,
+            of: None,
         };
         match sample(fetcher, &source, now, 3) {
             Ok(found) if found.count > 0 => return Ok(found),

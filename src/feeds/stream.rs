@@ -58,6 +58,7 @@ pub fn parse_stream(
         }
         kind @ FeedKind::OpenFoodFacts => Err(FeedError::FactsOnly(kind)),
         kind @ FeedKind::OpenPrices => Err(FeedError::HistoryOnly(kind)),
+        kind @ FeedKind::MerchantLocal => Err(FeedError::LocalOnly(kind)),
     }
 }
 
@@ -391,6 +392,7 @@ mod tests {
             url: String::new(),
             currency: None,
             rate_limit: None,
+            of: None,
         }
     }
 
@@ -499,6 +501,7 @@ mod tests {
             url: path.display().to_string(),
             currency: None,
             rate_limit: None,
+            of: None,
         };
         let sources = [
             at("a", FeedKind::Json, &json_path),
@@ -543,6 +546,7 @@ mod tests {
             url: path.display().to_string(),
             currency: None,
             rate_limit: None,
+            of: None,
         }];
         let fetcher = Fetcher::new(FetchOptions {
             progress: true,

@@ -53,7 +53,21 @@ impl RuleSet {
         use crate::feeds::FeedKind;
         self.feeds
             .iter()
-            .filter(|f| !matches!(f.kind, FeedKind::OpenFoodFacts | FeedKind::OpenPrices))
+            .filter(|f| {
+                !matches!(
+                    f.kind,
+                    FeedKind::OpenFoodFacts | FeedKind::OpenPrices | FeedKind::MerchantLocal
+                )
+            })
+            .cloned()
+            .collect()
+    }
+
+    /// The `merchant-local` feeds: joined to their catalog, never read as one.
+    pub fn local_feeds(&self) -> Vec<FeedSource> {
+        self.feeds
+            .iter()
+            .filter(|f| f.kind == crate::feeds::FeedKind::MerchantLocal)
             .cloned()
             .collect()
     }
@@ -76,6 +90,8 @@ pub struct Settings {
     /// Who runs this basket (`contact`, an e-mail address), for the
     /// User-Agent that Open Food Facts asks API users to send.
     pub contact: Option<String>,
+    /// `stores`: the store codes where the shopper shops (`at_store = true`).
+    pub stores: Vec<String>,
 }
 
 /// Price history older than this is pruned unless `history_days` says otherwise.

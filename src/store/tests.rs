@@ -93,6 +93,17 @@ fn a_product_round_trips_with_its_three_valued_facts() {
             amount: dec("11"),
             per: crate::model::UnitBase::Kg,
         }),
+        stores: vec![crate::model::StoreOffer {
+            store: "1234".into(),
+            availability: Some(Availability::InStock),
+            price: Some(dec("1.10")),
+            currency: Some("GBP".into()),
+            quantity: Some(3),
+            pickup: Some(crate::model::Pickup {
+                method: crate::model::PickupMethod::Reserve,
+                sla: Some("same_day".into()),
+            }),
+        }],
     };
     store.add_item(&full, 2, &Origin::Manual, t(0)).unwrap();
     let basket = store.basket().unwrap();

@@ -92,6 +92,7 @@ mod tests {
             url: "https://shop.example/p/1".into(),
             currency: Some("GBP".into()),
             rate_limit: None,
+            of: None,
         }
     }
 

@@ -166,6 +166,7 @@ mod tests {
             url: String::new(),
             currency: Some("GBP".into()),
             rate_limit: None,
+            of: None,
         }
     }
 

@@ -688,6 +688,7 @@ mod tests {
             url: String::new(),
             currency: Some("GBP".into()),
             rate_limit: None,
+            of: None,
         }
     }
 

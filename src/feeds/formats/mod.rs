@@ -65,6 +65,7 @@ pub fn parse_products_at(
         }
         kind @ FeedKind::OpenFoodFacts => return Err(FeedError::FactsOnly(kind)),
         kind @ FeedKind::OpenPrices => return Err(FeedError::HistoryOnly(kind)),
+        kind @ FeedKind::MerchantLocal => return Err(FeedError::LocalOnly(kind)),
     };
     Ok(FetchedFeed {
         source: source.clone(),
@@ -85,6 +86,7 @@ mod tests {
             url: String::new(),
             currency: None,
             rate_limit: None,
+            of: None,
         }
     }
 

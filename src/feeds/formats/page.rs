@@ -562,6 +562,7 @@ mod tests {
             url: "https://shop.example/p/1".into(),
             currency: currency.map(str::to_string),
             rate_limit: None,
+            of: None,
         }
     }
 

@@ -96,6 +96,7 @@ pub(crate) fn product_from_record(
         labels: tags(record, "labels")?.unwrap_or_default(),
         size: size(record)?,
         unit_price: None,
+        stores: Vec::new(),
     };
     if record.may_hold_controls() {
         product.make_printable();
@@ -276,6 +277,7 @@ mod tests {
             url: String::new(),
             currency: Some("gbp".into()),
             rate_limit: None,
+            of: None,
         }
     }
 

@@ -4,7 +4,7 @@ use super::{closest, Parser, Value};
 use crate::feeds::{FeedKind, FeedSource};
 use crate::rules::Settings;
 
-const FEED_KEYS: &[&str] = &["kind", "url", "currency", "max_pages", "rate_limit"];
+const FEED_KEYS: &[&str] = &["kind", "url", "currency", "max_pages", "rate_limit", "of"];
 
 impl Parser<'_> {
     pub(super) fn feeds(&mut self, v: &Value, settings: Option<&Settings>) -> Vec<FeedSource> {
@@ -12,6 +12,8 @@ impl Parser<'_> {
             return Vec::new();
         };
         let mut out = Vec::new();
+        // Each `of`, with where it was written, checked once every feed is known.
+        let mut ofs = Vec::new();
         for (name, fv) in t.iter() {
             let name: &str = name.get_ref();
             let what = format!("[feeds.{name}]");
@@ -100,6 +102,35 @@ impl Parser<'_> {
                 }
                 None => None,
             };
+            let of = match (kind, ft.get("of")) {
+                (Some(FeedKind::MerchantLocal), Some(o)) => {
+                    let of = self.nonempty_string(o, "of");
+                    if let Some(of) = &of {
+                        ofs.push((of.clone(), o.span()));
+                    }
+                    of
+                }
+                (Some(FeedKind::MerchantLocal), None) => {
+                    self.error_hint(
+                        fv.span(),
+                        format!("{what} is a merchant-local feed with no of"),
+                        "add of = \"NAME\": the catalog feed whose ids its rows name",
+                    );
+                    None
+                }
+                (Some(k), Some(o)) => {
+                    self.error_hint(
+                        o.span(),
+                        format!("of is only for merchant-local feeds, not {k}"),
+                        "remove of",
+                    );
+                    None
+                }
+                (_, _) => None,
+            };
+            if kind == Some(FeedKind::MerchantLocal) && of.is_none() {
+                continue;
+            }
             if let (Some(kind), Some(url)) = (kind, url) {
                 out.push(FeedSource {
                     name: name.to_string(),
@@ -107,9 +138,38 @@ impl Parser<'_> {
                     url,
                     currency,
                     rate_limit,
+                    of,
                 });
             }
         }
+        self.check_ofs(&out, ofs);
         out
+    }
+}
+
+impl Parser<'_> {
+    /// Every `of` names a catalog feed of the file.
+    fn check_ofs(&mut self, feeds: &[FeedSource], ofs: Vec<(String, std::ops::Range<usize>)>) {
+        let catalogs: Vec<&str> = feeds
+            .iter()
+            .filter(|f| {
+                !matches!(
+                    f.kind,
+                    FeedKind::OpenFoodFacts | FeedKind::OpenPrices | FeedKind::MerchantLocal
+                )
+            })
+            .map(|f| f.name.as_str())
+            .collect();
+        for (of, span) in ofs {
+            if catalogs.contains(&of.as_str()) {
+                continue;
+            }
+            let hint = match closest(&of, &catalogs) {
+                Some(b) => format!("did you mean '{b}'?"),
+                None if catalogs.is_empty() => "add the catalog feed it refers to".to_string(),
+                None => format!("catalog feeds are: {}", catalogs.join(", ")),
+            };
+            self.error_hint(span, format!("of = \"{of}\" names no catalog feed"), hint);
+        }
     }
 }

@@ -294,6 +294,7 @@ impl Parser<'_> {
                 history_days: DEFAULT_HISTORY_DAYS,
                 fetch_timeout: crate::feeds::FETCH_TIMEOUT,
                 contact: None,
+                stores: Vec::new(),
             }),
         };
         let feeds = match doc.get("feeds") {

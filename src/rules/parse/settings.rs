@@ -11,6 +11,7 @@ const SETTINGS_KEYS: &[&str] = &[
     "history_days",
     "fetch_timeout",
     "contact",
+    "stores",
 ];
 const LOCATION_KEYS: &[&str] = &["latitude", "longitude", "name"];
 const WEATHER_KEYS: &[&str] = &["provider", "url"];
@@ -44,7 +45,11 @@ impl Parser<'_> {
             Some(c) => self.contact(c).map(Some),
             None => Some(None),
         };
-        let (fetch_timeout, contact) = (fetch_timeout?, contact?);
+        let stores = match t.get("stores") {
+            Some(s) => self.stores(s),
+            None => Some(Vec::new()),
+        };
+        let (fetch_timeout, contact, stores) = (fetch_timeout?, contact?, stores?);
         Some(Settings {
             currency,
             location,
@@ -52,7 +57,23 @@ impl Parser<'_> {
             history_days,
             fetch_timeout,
             contact,
+            stores,
         })
+    }
+
+    /// `stores = ["1234"]`: store codes, as the shop's store finder gives them.
+    fn stores(&mut self, v: &Value) -> Option<Vec<String>> {
+        let list = self.string_list(v, "stores")?;
+        let codes: Vec<String> = list.iter().map(|s| s.trim().to_string()).collect();
+        if codes.iter().any(String::is_empty) {
+            self.error_hint(
+                v.span(),
+                "stores has an empty store code",
+                "write each store code as the shop's store finder gives it: stores = [\"1234\"]",
+            );
+            return None;
+        }
+        Some(codes)
     }
 
     /// `fetch_timeout = "2m"`: a duration of at least a second (a zero budget

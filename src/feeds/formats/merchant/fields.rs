@@ -40,13 +40,19 @@ pub(super) enum Field {
     /// RSS `<guid>` / Atom `<id>`: the item's id when there is no `g:id` (the
     /// legacy Google Base feeds had none).
     Guid,
+    /// The local inventory attributes (`kind = "merchant-local"`).
+    StoreCode,
+    Quantity,
+    PickupMethod,
+    PickupSla,
 }
 
 impl Field {
     /// A Google attribute by its name (an element's local name, or a TSV column).
     pub(super) fn google(name: &[u8]) -> Option<Field> {
         Some(match name {
-            b"id" => Field::Id,
+            // Local inventory feeds may name the item `item_id` (or `itemid`).
+            b"id" | b"item_id" | b"itemid" => Field::Id,
             b"title" => Field::Title,
             b"brand" => Field::Brand,
             b"gtin" => Field::Gtin,
@@ -62,6 +68,10 @@ impl Field {
             b"currency" => Field::Currency,
             b"unit_pricing_measure" => Field::UnitPricingMeasure,
             b"unit_pricing_base_measure" => Field::UnitPricingBaseMeasure,
+            b"store_code" => Field::StoreCode,
+            b"quantity" => Field::Quantity,
+            b"pickup_method" => Field::PickupMethod,
+            b"pickup_sla" => Field::PickupSla,
             _ => return None,
         })
     }
@@ -98,6 +108,10 @@ impl Field {
             Field::PlainTitle => "<title>",
             Field::PlainLink => "<link>",
             Field::Guid => "<guid>",
+            Field::StoreCode => "store_code",
+            Field::Quantity => "quantity",
+            Field::PickupMethod => "pickup_method",
+            Field::PickupSla => "pickup_sla",
         }
     }
 }
@@ -125,6 +139,10 @@ pub(super) struct RawItem {
     plain_title: Option<String>,
     plain_link: Option<String>,
     guid: Option<String>,
+    pub(super) store_code: Option<String>,
+    pub(super) quantity: Option<String>,
+    pub(super) pickup_method: Option<String>,
+    pub(super) pickup_sla: Option<String>,
 }
 
 impl RawItem {
@@ -156,10 +174,28 @@ impl RawItem {
             Field::PlainTitle => &mut self.plain_title,
             Field::PlainLink => &mut self.plain_link,
             Field::Guid => &mut self.guid,
+            Field::StoreCode => &mut self.store_code,
+            Field::Quantity => &mut self.quantity,
+            Field::PickupMethod => &mut self.pickup_method,
+            Field::PickupSla => &mut self.pickup_sla,
         };
         if slot.is_none() {
             *slot = Some(value.to_string());
         }
+    }
+
+    /// The item's id and barcode, for a local inventory row's join.
+    pub(super) fn take_ids(&mut self) -> (Option<String>, Option<String>) {
+        let gtin = self.gtin.take().or(self.upc.take()).or(self.ean.take());
+        (self.id.take().or(self.guid.take()), gtin)
+    }
+
+    pub(super) fn price_texts(&self) -> (Option<&str>, Option<&str>) {
+        (self.price.as_deref(), self.sale_price.as_deref())
+    }
+
+    pub(super) fn availability_text(&self) -> Option<&str> {
+        self.availability.as_deref()
     }
 
     /// The id problems name the item by, when it has one.

@@ -28,10 +28,12 @@ use chrono::{DateTime, Utc};
 use crate::feeds::{FeedError, FeedReport, FeedSource};
 use crate::model::Product;
 use fields::{to_product, truncate, RawItem};
+pub use local::{parse_local, LocalRow};
 use tsv::parse_tsv;
 use xml::parse_xml;
 
 mod fields;
+mod local;
 mod tsv;
 mod xml;
 
@@ -51,9 +53,9 @@ pub fn parse<R: BufRead>(
 ) -> Result<FeedReport, FeedError> {
     let lead = sniff(source, &mut reader)?;
     if lead.first == b'<' {
-        parse_xml(source, reader, lead, now, sink)
+        parse_xml(source, reader, lead, now, Sink::Products(sink))
     } else {
-        parse_tsv(source, reader, lead, now, sink)
+        parse_tsv(source, reader, lead, now, Sink::Products(sink))
     }
 }
 
@@ -115,17 +117,35 @@ fn label(what: &str, n: u64, id: Option<&str>) -> String {
     }
 }
 
+/// Where finished items go: a catalog's products, or a local inventory
+/// feed's rows (the same readers serve both).
+enum Sink<'a> {
+    Products(&'a mut dyn FnMut(Product)),
+    Local(&'a mut dyn FnMut(LocalRow)),
+}
+
 /// Hands a finished item to the sink, or counts why it was skipped.
 struct Emitter<'a> {
     source: &'a FeedSource,
     now: DateTime<Utc>,
-    sink: &'a mut dyn FnMut(Product),
+    sink: Sink<'a>,
     report: FeedReport,
     kept: usize,
 }
 
 impl Emitter<'_> {
     fn emit(&mut self, at: String, raw: RawItem, problem: Option<String>) {
+        if let Sink::Local(sink) = &mut self.sink {
+            match problem.map_or_else(|| local::to_row(self.source, raw), Err) {
+                Ok(row) => {
+                    self.report.kept();
+                    self.kept += 1;
+                    sink(row);
+                }
+                Err(problem) => self.report.skip(format!("{at}: {problem}")),
+            }
+            return;
+        }
         let result = match problem {
             Some(problem) => Err(problem),
             None => to_product(self.source, raw, self.now),
@@ -137,7 +157,9 @@ impl Emitter<'_> {
                     self.report.kept_without(format!("{at}: {problem}"));
                 }
                 self.kept += 1;
-                (self.sink)(product);
+                if let Sink::Products(sink) = &mut self.sink {
+                    sink(product);
+                }
             }
             Err(problem) => self.report.skip(format!("{at}: {problem}")),
         }

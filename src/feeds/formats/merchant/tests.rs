@@ -31,6 +31,7 @@ fn source() -> FeedSource {
         url: "feed.xml".into(),
         currency: None,
         rate_limit: None,
+        of: None,
     }
 }
 

@@ -6,16 +6,15 @@ use std::io::Read;
 use chrono::{DateTime, Utc};
 
 use super::fields::{Field, RawItem};
-use super::{label, read_error, Emitter, Lead};
+use super::{label, read_error, Emitter, Lead, Sink};
 use crate::feeds::{FeedError, FeedReport, FeedSource};
-use crate::model::Product;
 
-pub(super) fn parse_tsv<R: Read>(
-    source: &FeedSource,
+pub(super) fn parse_tsv<'a, R: Read>(
+    source: &'a FeedSource,
     reader: R,
     lead: Lead,
     now: DateTime<Utc>,
-    sink: &mut dyn FnMut(Product),
+    sink: Sink<'a>,
 ) -> Result<FeedReport, FeedError> {
     let mut tsv = ::csv::ReaderBuilder::new()
         .delimiter(b'\t')
@@ -33,7 +32,11 @@ pub(super) fn parse_tsv<R: Read>(
             Field::google(h.strip_prefix("g:").unwrap_or(&h).as_bytes())
         })
         .collect();
-    if !columns.contains(&Some(Field::Title)) {
+    let local = matches!(sink, Sink::Local(_));
+    if local && !columns.contains(&Some(Field::StoreCode)) {
+        return Err(FeedError::MissingColumn("'store_code'".into()));
+    }
+    if !local && !columns.contains(&Some(Field::Title)) {
         return Err(FeedError::MissingColumn("'title'".into()));
     }
     if !columns.contains(&Some(Field::Id)) && !columns.contains(&Some(Field::Gtin)) {

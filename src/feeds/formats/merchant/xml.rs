@@ -11,9 +11,8 @@ use quick_xml::name::{Namespace, ResolveResult};
 use quick_xml::NsReader;
 
 use super::fields::{truncate, Field, RawItem};
-use super::{label, Emitter, Lead};
+use super::{label, Emitter, Lead, Sink};
 use crate::feeds::{FeedError, FeedReport, FeedSource};
-use crate::model::Product;
 
 /// Google's namespace; the prefix bound to it varies between feeds (`g:`, `gm:`...).
 const GOOGLE_NS: &[u8] = b"http://base.google.com/ns/1.0";
@@ -78,12 +77,12 @@ impl OpenItem {
     }
 }
 
-pub(super) fn parse_xml<R: BufRead>(
-    source: &FeedSource,
+pub(super) fn parse_xml<'a, R: BufRead>(
+    source: &'a FeedSource,
     reader: R,
     lead: Lead,
     now: DateTime<Utc>,
-    sink: &mut dyn FnMut(Product),
+    sink: Sink<'a>,
 ) -> Result<FeedReport, FeedError> {
     let mut xml = NsReader::from_reader(reader);
     // A bare `&` ("Black & Decker") is a common slip in hand-made feeds; reading it
