@@ -83,8 +83,12 @@ pub(super) fn evaluate(
     let mut outcome = eval.finish();
     let mut failed = gathered.failed.clone();
     failed.extend(&outcome.failed_while_reading);
+    let unmatched = gathered
+        .local
+        .unmatched_warnings(|f| failed.catalog_failed(f).is_some());
     let mut warnings = gathered.warnings;
     warnings.extend(late_warnings);
+    warnings.extend(unmatched);
     super::ensure_some_feed_answered(ctx, &warnings, failed.catalog_count(), catalog_count)?;
     warnings.append(&mut outcome.warnings);
     Ok(Evaluated {
@@ -184,6 +188,9 @@ fn stream_feeds(
         let result = body.parse_pipelined(ctx.now, &mut |p| {
             if !facts.is_empty() || !gathered.catalog_facts.is_empty() {
                 merge_known_facts(p, &gathered.catalog_facts, &facts);
+            }
+            if !gathered.local.is_empty() {
+                gathered.local.attach(p);
             }
             if eval.observe(p) {
                 listed.note(p);

@@ -29,6 +29,9 @@ pub struct Gathered {
     /// A first pass over the feeds was made (so their skipped-record warnings
     /// are already in `warnings`, and the feeds that failed to parse are out).
     pub prescanned: bool,
+    /// The `merchant-local` feeds' rows, joined to the catalogs' products as
+    /// they stream (src/check/stores.rs).
+    pub local: super::stores::LocalInventory,
 }
 
 /// The forecast as this run has it.
@@ -63,6 +66,10 @@ pub fn gather(
     let fetcher = fetcher(ctx, Some(ruleset), offline, ctx.interactive && !ctx.quiet)?;
     let needs_weather = with_weather && ruleset.needs_weather();
     let catalog = ruleset.catalog_feeds();
+    // Local inventory feeds are fetched with the catalogs, concurrently, but
+    // read apart: they list no products of their own.
+    let local = ruleset.local_feeds();
+    let both: Vec<feeds::FeedSource> = catalog.iter().chain(&local).cloned().collect();
     let location = ruleset.settings.location.clone();
     let (feed_results, weather) = std::thread::scope(|s| {
         let weather = s.spawn(|| match (needs_weather, &location) {
@@ -77,7 +84,7 @@ pub fn gather(
             ),
             _ => None,
         });
-        let feeds = feeds::fetch_bodies(&fetcher, &catalog);
+        let feeds = feeds::fetch_bodies(&fetcher, &both);
         let weather = weather
             .join()
             .unwrap_or_else(|_| Some(Err("the weather fetch crashed".into())));
@@ -88,7 +95,20 @@ pub fn gather(
         Some(Err(why)) => (Forecasting::Failed(why), None),
         None => (Forecasting::NotNeeded, None),
     };
+    let mut feed_results = feed_results;
+    let local_results = feed_results.split_off(catalog.len());
     let mut gathered = collect(ctx, feed_results, &catalog, forecast);
+    let mut local_bodies = Vec::new();
+    for (source, result) in local.iter().zip(local_results) {
+        match result {
+            Ok(body) => local_bodies.push(body),
+            Err(e) => gathered
+                .warnings
+                .push(super::stores::fetch_failed(&source.name, &e)),
+        }
+    }
+    gathered.local =
+        super::stores::LocalInventory::read(ctx, &local_bodies, &mut gathered.warnings);
     if let Some(w) = weather_warning {
         gathered.warnings.push(format!("weather: {w}"));
     }
@@ -136,6 +156,7 @@ pub fn collect(
         facts: Vec::new(),
         catalog_facts: HashMap::new(),
         prescanned: false,
+        local: super::stores::LocalInventory::default(),
     };
     for (source, result) in sources.iter().zip(results) {
         match result {

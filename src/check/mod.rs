@@ -11,6 +11,7 @@ mod evaluate;
 mod gather;
 mod lookup;
 mod persist;
+mod stores;
 
 use crate::cli::CheckFormat;
 use crate::context::Context;

@@ -33,7 +33,8 @@ pub mod demo;
 pub use error::{shown_url, FeedError};
 pub use fetch::{ago, user_agent, FetchOptions, FetchRun, Fetcher, FETCH_TIMEOUT};
 pub use formats::{
-    parse_products_at, price, shopify_product_url, FetchedFeed, WOO_LOWEST_VARIATION_LABEL,
+    merchant, parse_products_at, price, shopify_product_url, FetchedFeed,
+    WOO_LOWEST_VARIATION_LABEL,
 };
 pub use report::FeedReport;
 pub use services::{open_meteo, open_prices, openfoodfacts};

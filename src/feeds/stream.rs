@@ -105,6 +105,30 @@ impl FetchedBody {
         }
     }
 
+    /// The rows of a `merchant-local` feed's body, into `sink`.
+    pub fn parse_local(
+        &self,
+        now: chrono::DateTime<chrono::Utc>,
+        sink: &mut dyn FnMut(merchant::LocalRow),
+    ) -> Result<FeedReport, FeedError> {
+        match &self.body {
+            Body::Bytes(bytes) => merchant::parse_local(&self.source, *bytes, now, sink),
+            Body::File(file) => {
+                let f = std::fs::File::open(&file.path).map_err(|e| FeedError::Read {
+                    path: file.path.display().to_string(),
+                    reason: e.to_string(),
+                })?;
+                merchant::parse_local(
+                    &self.source,
+                    io::BufReader::with_capacity(1 << 16, f),
+                    now,
+                    sink,
+                )
+            }
+            Body::Pages(_) => Err(FeedError::Unsupported(self.source.kind)),
+        }
+    }
+
     /// [`FetchedBody::parse`], [`pipelined`]: the parsing on a thread of its
     /// own while `sink` works on this one.
     pub fn parse_pipelined(
