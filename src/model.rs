@@ -113,6 +113,10 @@ pub struct Product {
     /// "Local inventory"); empty without one.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub stores: Vec<StoreOffer>,
+    /// The store a rule's `at_store` found it at, on the engine's copy of a
+    /// matched product (for the reason); never read from a feed nor stored.
+    #[serde(skip)]
+    pub matched_store: Option<StoreOffer>,
 }
 
 impl Product {
@@ -157,6 +161,7 @@ impl Product {
             size: _,
             unit_price: _,
             stores,
+            matched_store: _,
         } = self;
         for s in stores.iter_mut() {
             text::make_printable(&mut s.store);

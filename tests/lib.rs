@@ -28,4 +28,5 @@ mod secrets;
 mod shops;
 mod skipping;
 mod stats;
+mod stores;
 mod units;

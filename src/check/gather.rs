@@ -107,8 +107,12 @@ pub fn gather(
                 .push(super::stores::fetch_failed(&source.name, &e)),
         }
     }
+    let fetched_all = local_bodies.len() == local.len();
     gathered.local =
         super::stores::LocalInventory::read(ctx, &local_bodies, &mut gathered.warnings);
+    gathered.local.incomplete |= !fetched_all;
+    let unknown = super::stores::unknown_store_warnings(ruleset, &gathered.local);
+    gathered.warnings.extend(unknown);
     if let Some(w) = weather_warning {
         gathered.warnings.push(format!("weather: {w}"));
     }

@@ -9,6 +9,7 @@ use std::collections::{BTreeSet, HashMap};
 use crate::context::Context;
 use crate::feeds::{merchant::LocalRow, FeedError, FetchedBody};
 use crate::model::{normalize_gtin, Product};
+use crate::rules::RuleSet;
 
 /// Every local inventory row read this run, by the catalog feed it refers to.
 #[derive(Default)]
@@ -16,6 +17,9 @@ pub struct LocalInventory {
     by_catalog: HashMap<String, CatalogStores>,
     /// Every store code a local feed lists (for the rules' unknown codes).
     pub codes: BTreeSet<String>,
+    /// A local feed could not be read: its codes are unknown, so no rule's
+    /// code is called unknown.
+    pub incomplete: bool,
 }
 
 /// The rows of the local feeds of one catalog, indexed for the join.
@@ -48,7 +52,10 @@ impl LocalInventory {
             });
             match result {
                 Ok(report) => warnings.extend(report.warning()),
-                Err(e) => warnings.push(unread(&feed, &e)),
+                Err(e) => {
+                    inv.incomplete = true;
+                    warnings.push(unread(&feed, &e));
+                }
             }
         }
         inv
@@ -125,6 +132,30 @@ impl LocalInventory {
             })
             .collect()
     }
+}
+
+/// `rule 'boots': no local inventory feed lists store '9999'`, once per
+/// rule and code: the rule can never match there (not fatal: the feed may
+/// list the store tomorrow).
+pub fn unknown_store_warnings(ruleset: &RuleSet, inv: &LocalInventory) -> Vec<String> {
+    if inv.incomplete {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for rule in ruleset.rules.iter().filter(|r| r.enabled) {
+        let Some(selector) = &rule.selector else {
+            continue;
+        };
+        for code in &selector.at_store {
+            if !inv.codes.contains(code) {
+                out.push(format!(
+                    "rule '{}': no local inventory feed lists store '{code}'; check the store code (kind = \"merchant-local\" feeds list their store_code)",
+                    rule.name
+                ));
+            }
+        }
+    }
+    out
 }
 
 fn unread(feed: &str, e: &FeedError) -> String {

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Duration, Utc};
 use rust_decimal::Decimal;
 
-use crate::model::{Availability, Observation, Product};
+use crate::model::{Availability, Observation, Product, StoreOffer};
 use crate::rules::{Prefer, Scope, Selector};
 use crate::text;
 
@@ -34,6 +34,8 @@ pub(super) static EMPTY_SELECTOR: Selector = Selector {
     new: None,
     back_in_stock: None,
     unit_price: None,
+    at_store: Vec::new(),
+    pickup: None,
 };
 
 #[derive(Debug, PartialEq, Eq)]
@@ -57,7 +59,19 @@ pub(super) fn check(s: &Selector, f: &Folded, ctx: &Context, catalog_defaults: b
     if !check_ignoring_price(s, f) {
         return Match::No;
     }
-    let wants_available = s.available.or(catalog_defaults.then_some(true));
+    // At a store, the store's stock and price stand for the online ones.
+    let at_store = if s.at_store.is_empty() {
+        None
+    } else {
+        match store_offer(s, p) {
+            Some(o) => Some(o),
+            None => return Match::No,
+        }
+    };
+    let wants_available = match at_store {
+        Some(_) => s.available,
+        None => s.available.or(catalog_defaults.then_some(true)),
+    };
     if let Some(want) = wants_available {
         let is = p.availability.is_none_or(Availability::is_available);
         if is != want {
@@ -75,7 +89,7 @@ pub(super) fn check(s: &Selector, f: &Folded, ctx: &Context, catalog_defaults: b
         }
     }
     if let Some(cmp) = &s.price {
-        let Some(price) = p.price else {
+        let Some(price) = at_store.and_then(|o| o.price).or(p.price) else {
             return Match::No;
         };
         if p.currency.as_deref().is_some_and(|c| c != currency) {
@@ -108,6 +122,34 @@ pub(super) fn check(s: &Selector, f: &Folded, ctx: &Context, catalog_defaults: b
 
 /// The history conditions of a selector. Unknown history never satisfies one:
 /// no points, less than a day of them, or a feed never seen before.
+/// The store the selector's `at_store` (and `pickup`) finds the product at:
+/// in stock there (and collectable, for `pickup = true`), the cheapest first,
+/// so a price condition holds if it holds at any of them. Its `price` is the
+/// store's, or the online one when the store gives none.
+pub(super) fn store_offer(s: &Selector, p: &Product) -> Option<StoreOffer> {
+    let mut best: Option<StoreOffer> = None;
+    for o in &p.stores {
+        if !s.at_store.contains(&o.store)
+            || !o.in_stock()
+            || (s.pickup == Some(true) && !o.has_pickup())
+        {
+            continue;
+        }
+        let price = o.price.or(p.price);
+        let better = match &best {
+            None => true,
+            Some(b) => price.unwrap_or(Decimal::MAX) < b.price.unwrap_or(Decimal::MAX),
+        };
+        if better {
+            let mut o = o.clone();
+            o.price = price;
+            o.currency.clone_from(&p.currency);
+            best = Some(o);
+        }
+    }
+    best
+}
+
 fn history_holds(s: &Selector, p: &Product, ctx: &Context) -> bool {
     let history = &ctx.memory.history;
     let now = ctx.now;

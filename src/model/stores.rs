@@ -31,6 +31,25 @@ impl StoreOffer {
         self.availability == Some(Availability::InStock)
     }
 
+    /// `in stock at store 1234, 12.00 GBP there` (with the pickup, if any).
+    pub fn reason(&self) -> String {
+        let mut out = format!("in stock at store {}", self.store);
+        if let Some(price) = self.price {
+            out.push_str(&format!(", {:.2}", price));
+            if let Some(c) = &self.currency {
+                out.push_str(&format!(" {c}"));
+            }
+            out.push_str(" there");
+        }
+        if let Some(p) = self.pickup.as_ref().filter(|_| self.has_pickup()) {
+            out.push_str(", pickup");
+            if let Some(sla) = &p.sla {
+                out.push_str(&format!(" {sla}"));
+            }
+        }
+        out
+    }
+
     /// Click-and-collect: a pickup method other than `not_supported`.
     pub fn has_pickup(&self) -> bool {
         self.pickup

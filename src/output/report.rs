@@ -32,6 +32,9 @@ pub struct ProductView {
     pub size: Option<Size>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub unit_price: Option<UnitPrice>,
+    /// Where a rule's `at_store` found it: `in stock at store 1234, 12.00 GBP there`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub at_store: Option<String>,
 }
 
 impl From<&Product> for ProductView {
@@ -49,6 +52,7 @@ impl From<&Product> for ProductView {
             availability: p.availability.map(|a| a.as_str()),
             size: p.size,
             unit_price: p.unit_price,
+            at_store: p.matched_store.as_ref().map(|o| o.reason()),
         }
     }
 }
@@ -242,7 +246,12 @@ pub fn print(ctx: &Context, report: &CheckReport, format: CheckFormat) -> CmdRes
                         .as_ref()
                         .map(|r| format!(", was {r}"))
                         .unwrap_or_default();
-                    writeln!(out, "  - {} ({}{was})", p.name, price_of(p))
+                    let store = p
+                        .at_store
+                        .as_ref()
+                        .map(|s| format!(", {s}"))
+                        .unwrap_or_default();
+                    writeln!(out, "  - {} ({}{was}{store})", p.name, price_of(p))
                         .context("cannot write the report")?;
                 }
             }

@@ -55,6 +55,11 @@ pub struct Selector {
     pub back_in_stock: Option<bool>,
     /// The price per kilo, litre or item; a product of unknown size never matches.
     pub unit_price: Option<UnitPriceBound>,
+    /// `at_store`: in stock (or limited) at one of these stores; `true` was
+    /// read as every code of `[settings] stores`. Empty: not asked.
+    pub at_store: Vec<String>,
+    /// `pickup = true`: click-and-collect offered at that store.
+    pub pickup: Option<bool>,
 }
 
 impl Selector {
@@ -126,6 +131,8 @@ impl Selector {
             new,
             back_in_stock,
             unit_price,
+            at_store,
+            pickup,
         } = self;
         let Selector {
             scope: scope2,
@@ -149,6 +156,8 @@ impl Selector {
             new: new2,
             back_in_stock: back_in_stock2,
             unit_price: unit_price2,
+            at_store: at_store2,
+            pickup: pickup2,
         } = other;
         let mut c = Vec::new();
         let both = Selector {
@@ -185,6 +194,8 @@ impl Selector {
             new: flag(&mut c, "new", *new, *new2),
             back_in_stock: flag(&mut c, "back_in_stock", *back_in_stock, *back_in_stock2),
             unit_price: unit_bounds(&mut c, unit_price, unit_price2),
+            at_store: any_of(&mut c, "at_store", at_store, at_store2),
+            pickup: flag(&mut c, "pickup", *pickup, *pickup2),
         };
         (both, c)
     }
@@ -340,6 +351,8 @@ impl Selector {
             new,
             back_in_stock,
             unit_price,
+            at_store,
+            pickup,
         } = self;
         let scope = match scope {
             Scope::Catalog => "catalog",
@@ -376,6 +389,8 @@ impl Selector {
         push("new", new.map(|b| b.to_string()));
         push("back_in_stock", back_in_stock.map(|b| b.to_string()));
         push("unit_price", unit_price.map(|u| bounds_per(&u.cmp, u.per)));
+        push("at_store", list(at_store));
+        push("pickup", pickup.map(|b| b.to_string()));
         out
     }
 }

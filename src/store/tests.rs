@@ -104,6 +104,7 @@ fn a_product_round_trips_with_its_three_valued_facts() {
                 sla: Some("same_day".into()),
             }),
         }],
+        matched_store: None,
     };
     store.add_item(&full, 2, &Origin::Manual, t(0)).unwrap();
     let basket = store.basket().unwrap();

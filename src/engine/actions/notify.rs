@@ -7,7 +7,7 @@ use crate::rules::{Rule, Selector};
 use super::super::explain::{first_run_detail, no_candidates_detail, plural, Explanation};
 use super::super::index::Anchor;
 use super::super::latch::Latch;
-use super::super::matching::{check, Match, EMPTY_SELECTOR};
+use super::super::matching::{check, store_offer, Match, EMPTY_SELECTOR};
 use super::super::{Context, Outcome};
 use super::{Ending, Finished, PassedOver, Sighting};
 
@@ -55,7 +55,13 @@ impl<'r> NotifyWork<'r> {
             return;
         }
         match m {
-            Match::Yes if self.found.len() < self.limit => self.found.push(product.clone()),
+            Match::Yes if self.found.len() < self.limit => {
+                let mut found = product.clone();
+                if !self.selector.at_store.is_empty() {
+                    found.matched_store = store_offer(self.selector, product);
+                }
+                self.found.push(found);
+            }
             Match::Yes => {}
             Match::PriceOnly => passed.note_near_miss(product),
             Match::OtherCurrency => passed.other_currency += 1,

@@ -97,6 +97,7 @@ pub(crate) fn product_from_record(
         size: size(record)?,
         unit_price: None,
         stores: Vec::new(),
+        matched_store: None,
     };
     if record.may_hold_controls() {
         product.make_printable();

@@ -29,6 +29,8 @@ pub(in crate::rules) const SELECTOR_KEYS: &[&str] = &[
     "new",
     "back_in_stock",
     "unit_price",
+    "at_store",
+    "pickup",
 ];
 
 impl Parser<'_> {
@@ -41,6 +43,12 @@ impl Parser<'_> {
         for (key, x) in t.iter() {
             // Every key is read, even after a bad one, so all problems are shown.
             ok &= self.selector_key(&mut s, key.get_ref(), x, ctx);
+        }
+        if s.pickup == Some(true) && s.at_store.is_empty() {
+            match self.my_stores(v, ctx, "pickup = true") {
+                Some(codes) => s.at_store = codes,
+                None => ok = false,
+            }
         }
         if (s.price.is_some() || s.unit_price.is_some()) && ctx.settings.is_none() {
             ok = false;
@@ -87,6 +95,8 @@ impl Parser<'_> {
                 .map(|n| s.lowest_in_days = Some(n)),
             "price_drop_pct" => self.price_drop(x).map(|d| s.price_drop_pct = Some(d)),
             "unit_price" => self.unit_price(x).map(|u| s.unit_price = Some(u)),
+            "at_store" => self.at_store(x, ctx).map(|c| s.at_store = c),
+            "pickup" => self.pickup(x).map(|b| s.pickup = Some(b)),
             "contains" => self
                 .string_list(x, "contains")
                 .map(|l| s.contains = tags(l)),
@@ -181,6 +191,55 @@ impl Parser<'_> {
 }
 
 impl Parser<'_> {
+    /// `at_store = "1234"` (or a list of codes), or `at_store = true`: any
+    /// of `[settings] stores`.
+    fn at_store(&mut self, v: &Value, ctx: &RuleCtx) -> Option<Vec<String>> {
+        match v.get_ref() {
+            DeValue::Boolean(true) => self.my_stores(v, ctx, "at_store = true"),
+            DeValue::Boolean(false) => {
+                self.error_hint(
+                    v.span(),
+                    "at_store = false asks for nothing",
+                    "remove it, or write at_store = true or at_store = \"STORE CODE\"",
+                );
+                None
+            }
+            _ => {
+                let codes = self.string_list(v, "at_store")?;
+                Some(codes.iter().map(|c| c.trim().to_string()).collect())
+            }
+        }
+    }
+
+    /// `[settings] stores`, for `at_store = true` and `pickup = true`.
+    fn my_stores(&mut self, v: &Value, ctx: &RuleCtx, what: &str) -> Option<Vec<String>> {
+        match ctx.settings.map(|s| s.stores.clone()) {
+            Some(codes) if !codes.is_empty() => Some(codes),
+            _ => {
+                self.error_hint(
+                    v.span(),
+                    format!("{what} needs the stores where you shop"),
+                    "add stores = [\"STORE CODE\"] to [settings], or write at_store = \"STORE CODE\"",
+                );
+                None
+            }
+        }
+    }
+
+    /// `pickup = true`; `false` would ask for nothing.
+    fn pickup(&mut self, v: &Value) -> Option<bool> {
+        let b = self.boolean(v, "pickup")?;
+        if !b {
+            self.error_hint(
+                v.span(),
+                "pickup = false asks for nothing",
+                "remove it, or write pickup = true for click-and-collect",
+            );
+            return None;
+        }
+        Some(b)
+    }
+
     /// `unit_price = { below = "18.00", per = "kg" }`: `per` is one of
     /// kg, 100g, l, 100ml or item, and must be written (a price per what?).
     fn unit_price(&mut self, v: &Value) -> Option<UnitPriceBound> {

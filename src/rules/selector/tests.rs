@@ -61,6 +61,8 @@ fn full() -> Selector {
             cmp: below("18.00"),
             per: crate::model::UnitPer::Kg,
         }),
+        at_store: strings(&["1234"]),
+        pickup: Some(true),
     }
 }
 
@@ -365,7 +367,7 @@ fn the_display_is_a_toml_table_with_every_key() {
          available = false, contains = [\"palm oil\"], allergens = [\"peanuts\"], \
          labels = [\"organic\"], lowest_in_days = 30, \
          price_drop_pct = { at_least = 20, days = 14 }, new = false, back_in_stock = true, \
-         unit_price = { below = 18.00, per = \"kg\" } }"
+         unit_price = { below = 18.00, per = \"kg\" }, at_store = [\"1234\"], pickup = true }"
     );
 }
 
