@@ -197,3 +197,41 @@ of = "grocr"
     let out = env.run(&["check", "--dry-run"]);
     insta::assert_snapshot!(env.normalize(&out.streams()));
 }
+
+#[test]
+fn the_pushed_notification_and_an_add_proposal_name_the_store() {
+    let (env, server) = world(
+        &local(&[("CB-1", "in_stock", "72.50", None)]),
+        r#"
+[notify.webhook]
+url = "$SERVER/topic"
+format = "ntfy"
+
+[[rule]]
+name = "Boots at my store"
+match = { name = "chelsea boot tan", at_store = true }
+notify = true
+
+[[rule]]
+name = "Buy boots at my store"
+match = { name = "chelsea boot tan", at_store = "1234" }
+add = {}
+"#,
+    );
+    server.set("/topic", Reply::status(200, "{\"id\":\"x\"}"));
+    let out = env.run(&["check", "--no-input", "--format", "summary", "--notify"]);
+    out.assert_ok();
+    let body = String::from_utf8(server.last_body("/topic")).expect("text");
+    assert!(
+        body.contains("Chelsea Boot Tan (80.00 GBP, in stock at store 1234, 72.50 GBP there)"),
+        "{body}"
+    );
+    let out = env.run(&["check", "--dry-run", "--format", "json"]);
+    out.assert_ok();
+    let reason = out.json()["proposals"][0]["reason"].clone();
+    assert_eq!(
+        reason.as_str(),
+        Some("'Chelsea Boot Tan' matches \"chelsea boot tan\", at 80.00 GBP; in stock at store 1234, 72.50 GBP there"),
+        "{reason}"
+    );
+}

@@ -94,7 +94,7 @@ fn sections(notifications: &[NotificationView], proposals: &[ProposalView]) -> V
                         .unwrap_or_default();
                     Entry {
                         name: p.name.clone(),
-                        detail: format!("{}{was}", price_of(p)),
+                        detail: format!("{}{was}{}", price_of(p), at_store(p)),
                         url: p.url.clone(),
                     }
                 })
@@ -120,6 +120,15 @@ fn sections(notifications: &[NotificationView], proposals: &[ProposalView]) -> V
     out
 }
 
+/// `, in stock at store 1234, 72.50 GBP there` for a product an `at_store`
+/// rule found, else nothing.
+fn at_store(p: &crate::output::report::ProductView) -> String {
+    p.at_store
+        .as_ref()
+        .map(|s| format!(", {s}"))
+        .unwrap_or_default()
+}
+
 fn text_body(notifications: &[NotificationView], proposals: &[ProposalView]) -> String {
     let mut out = Vec::new();
     for n in notifications {
@@ -131,7 +140,12 @@ fn text_body(notifications: &[NotificationView], proposals: &[ProposalView]) -> 
                 .map(|r| format!(", was {r}"))
                 .unwrap_or_default();
             let link = p.url.as_ref().map(|u| format!(" {u}")).unwrap_or_default();
-            out.push(format!("  - {} ({}{was}){link}", p.name, price_of(p)));
+            out.push(format!(
+                "  - {} ({}{was}{}){link}",
+                p.name,
+                price_of(p),
+                at_store(p)
+            ));
         }
         out.push(String::new());
     }
@@ -166,7 +180,7 @@ fn html_body(notifications: &[NotificationView], proposals: &[ProposalView]) -> 
             };
             out.push_str(&format!(
                 "<tr><td>{name}</td><td>{}</td><td>{}</td></tr>",
-                escape(&price_of(p)),
+                escape(&format!("{}{}", price_of(p), at_store(p))),
                 escape(p.regular_price.as_deref().unwrap_or(""))
             ));
         }

@@ -13,7 +13,7 @@ use super::super::explain::{
 use super::super::folded::Folded;
 use super::super::index::Anchor;
 use super::super::latch::Latch;
-use super::super::matching::{check, check_ignoring_price, keep_best, rank, Match};
+use super::super::matching::{check, check_ignoring_price, keep_best, rank, store_offer, Match};
 use super::super::{Context, Outcome};
 use super::{cooling_down, proposal, taken_out_recently, Ending, Finished, PassedOver, Sighting};
 
@@ -153,6 +153,13 @@ impl AddWork {
                 why = Some(match why {
                     Some(w) => format!("{w}; {per_unit}"),
                     None => per_unit,
+                });
+            }
+            if let Some(store) = store_offer(&self.selector, &product) {
+                let store = store.reason();
+                why = Some(match why {
+                    Some(w) => format!("{w}; {store}"),
+                    None => store,
                 });
             }
             let reason = join_reasons(end.when_reason, why);
