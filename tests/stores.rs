@@ -235,3 +235,22 @@ add = {}
         "{reason}"
     );
 }
+
+#[test]
+fn at_store_true_without_my_stores_and_pickup_false_are_rules_errors() {
+    let env = TestEnv::new();
+    env.write_rules(
+        r#"[feeds.grocer]
+kind = "json"
+url = "http://127.0.0.1:9/boots.json"
+of = "grocer"
+
+[[rule]]
+name = "Boots"
+match = { name = "boot", at_store = true, pickup = false }
+notify = true
+"#,
+    );
+    let out = env.run(&["check", "--dry-run"]);
+    insta::assert_snapshot!(env.normalize(&out.streams()));
+}
