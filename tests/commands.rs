@@ -544,6 +544,29 @@ fn demo_without_a_terminal_shows_every_kind_and_leaves_nothing_behind() {
         assert!(out.stdout.contains(text), "{text}:\n{}", out.streams());
     }
     assert!(out.stdout.contains("Basket before:") && out.stdout.contains("Basket after:"));
+    // Issue 15: a product at the shopper's store with click-and-collect (the
+    // demo grocer's local inventory), and a swap by the price per kilo.
+    assert!(
+        out.stdout
+            .contains("notify Cat food to collect at my store")
+            && out
+                .stdout
+                .contains("in stock at store 0042, 3.40 GBP there, pickup same_day"),
+        "{}",
+        out.streams()
+    );
+    let json = env.run(&["demo", "--format", "json"]).assert_ok().json();
+    let peanut = json["proposals"]
+        .as_array()
+        .and_then(|ps| ps.iter().find(|p| p["rule"] == "Peanut allergy"))
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        peanut["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("cheapest per unit at 12.80 GBP/kg")),
+        "{peanut}"
+    );
     assert!(
         out.stdout.contains("Not a terminal"),
         "says why nothing was asked:\n{}",

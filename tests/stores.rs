@@ -254,3 +254,34 @@ notify = true
     let out = env.run(&["check", "--dry-run"]);
     insta::assert_snapshot!(env.normalize(&out.streams()));
 }
+
+/// `feeds show grocer` shows what its local inventory says, store by store:
+/// a column in the table, `stores` in the JSON.
+#[test]
+fn feeds_show_gives_the_per_store_stock_price_and_pickup() {
+    let (env, server) = world(
+        &local(&[
+            ("CB-1", "in_stock", "72.50", Some("buy")),
+            ("CB-2", "out_of_stock", "85.00", None),
+        ]),
+        "",
+    );
+    let table = env.run(&["feeds", "show", "grocer"]);
+    table.assert_ok();
+    insta::assert_snapshot!(env
+        .normalize(&table.streams())
+        .replace(&server.base_url(), "$SERVER"));
+    let json = env.run(&["feeds", "show", "grocer", "--format", "json"]);
+    json.assert_ok();
+    let products = json.json()["products"].clone();
+    let tan = &products[0];
+    assert_eq!(tan["id"], "CB-1");
+    assert_eq!(tan["stores"][0]["store"], "1234", "{tan}");
+    assert_eq!(tan["stores"][0]["availability"], "in_stock");
+    assert_eq!(tan["stores"][0]["price"], "72.50");
+    assert_eq!(tan["stores"][0]["pickup"]["method"], "buy");
+    assert_eq!(tan["stores"][0]["pickup"]["sla"], "same_day");
+    assert_eq!(products[1]["stores"][0]["availability"], "out_of_stock");
+    // The rain boot is in no store's list: no `stores` key at all.
+    assert!(products[2].get("stores").is_none(), "{}", products[2]);
+}

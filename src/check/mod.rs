@@ -27,6 +27,7 @@ pub use enrich::enrich;
 pub use gather::{collect, fetcher, gather, Forecasting, Gathered};
 pub use lookup::find_in_feeds;
 pub use persist::send_queued;
+pub use stores::{inventory_of, LocalInventory};
 
 /// How one check runs: who decides, what it prints, whether it notifies.
 #[derive(Debug, Clone, Copy)]

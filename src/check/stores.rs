@@ -166,3 +166,31 @@ fn unread(feed: &str, e: &FeedError) -> String {
 pub fn fetch_failed(feed: &str, e: &FeedError) -> String {
     unread(feed, e)
 }
+
+/// The local inventory of one catalog feed, for `basket feeds show`: its
+/// `merchant-local` feeds fetched (through `fetcher`) and read; what could not
+/// be is warned about.
+pub fn inventory_of(
+    ctx: &Context,
+    ruleset: &RuleSet,
+    fetcher: &crate::feeds::Fetcher,
+    catalog: &str,
+    warnings: &mut Vec<String>,
+) -> LocalInventory {
+    let local: Vec<_> = ruleset
+        .local_feeds()
+        .into_iter()
+        .filter(|f| f.of.as_deref() == Some(catalog))
+        .collect();
+    let mut bodies = Vec::new();
+    for (source, result) in local
+        .iter()
+        .zip(crate::feeds::fetch_bodies(fetcher, &local))
+    {
+        match result {
+            Ok(body) => bodies.push(body),
+            Err(e) => warnings.push(fetch_failed(&source.name, &e)),
+        }
+    }
+    LocalInventory::read(ctx, &bodies, warnings)
+}

@@ -42,6 +42,19 @@ pub fn run(ctx: &Context, args: &DemoArgs) -> CmdResult {
     let forecast = open_meteo::parse_forecast(demo::forecast_json(ctx.now.date_naive()).as_bytes())
         .map_or_else(|e| Forecasting::Failed(e.to_string()), Forecasting::Known);
     let mut gathered = check::collect(ctx, results, &catalog, forecast);
+    // The grocer's local inventory: what the demo's store has on its shelves.
+    let local: Vec<feeds::FetchedBody> = ruleset
+        .local_feeds()
+        .into_iter()
+        .filter_map(|source| {
+            demo::body(&source.url).map(|bytes| feeds::FetchedBody {
+                source,
+                body: feeds::Body::Bytes(bytes),
+                warning: None,
+            })
+        })
+        .collect();
+    gathered.local = check::LocalInventory::read(ctx, &local, &mut gathered.warnings);
 
     // A basket worth improving: a palm-oil spread, a peanut butter, a sold-out
     // advent calendar.

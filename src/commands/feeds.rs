@@ -77,8 +77,11 @@ pub fn show(
         )));
     };
     let fetcher = crate::check::fetcher(ctx, Some(&set), offline, ctx.interactive && !ctx.quiet)?;
-    let sample = probe::sample(&fetcher, &source, ctx.now, limit.unwrap_or(usize::MAX))
+    let mut sample = probe::sample(&fetcher, &source, ctx.now, limit.unwrap_or(usize::MAX))
         .map_err(|e| Failure::failed(format!("feed '{name}': {e}")))?;
+    // What the feed's local inventory says of each product, store by store.
+    let local = crate::check::inventory_of(ctx, &set, &fetcher, name, &mut sample.warnings);
+    sample.products.iter_mut().for_each(|p| local.attach(p));
     match format {
         ListFormat::Json => {
             let shown = view::FeedShow {

@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::feeds::probe::{describe, Sample, Tried};
 use crate::feeds::{ago, shown_url, FeedSource, WOO_LOWEST_VARIATION_LABEL};
-use crate::model::{money, Product, Size, UnitPrice};
+use crate::model::{money, Product, Size, StoreOffer, UnitPrice};
 use crate::store::FeedReadRecord;
 
 use super::table::Table;
@@ -164,6 +164,9 @@ pub struct ProductView<'a> {
     pub size: Option<Size>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub unit_price: Option<UnitPrice>,
+    /// Per-store stock, price and pickup, from the feed's local inventory.
+    #[serde(skip_serializing_if = "<[StoreOffer]>::is_empty")]
+    pub stores: &'a [StoreOffer],
 }
 
 impl<'a> ProductView<'a> {
@@ -189,6 +192,7 @@ impl<'a> ProductView<'a> {
             labels: set(&p.labels),
             size: p.size,
             unit_price: p.unit_price,
+            stores: &p.stores,
         }
     }
 }
@@ -204,7 +208,9 @@ pub struct FeedShow<'a> {
 
 pub fn products_table(products: &[Product], width: Option<u16>) -> Table {
     let mut t = Table::new(width);
-    t.set_header([
+    // The per-store column only where a local inventory speaks of a product.
+    let with_stores = products.iter().any(|p| !p.stores.is_empty());
+    let mut header = vec![
         "id",
         "name",
         "brand",
@@ -213,9 +219,13 @@ pub fn products_table(products: &[Product], width: Option<u16>) -> Table {
         "stock",
         "gtin",
         "categories",
-    ]);
+    ];
+    if with_stores {
+        header.push("stores");
+    }
+    t.set_header(header);
     for p in products {
-        t.add_row([
+        let mut row = vec![
             p.id.clone(),
             p.name.clone(),
             p.brand.clone().unwrap_or_else(|| "-".into()),
@@ -225,9 +235,42 @@ pub fn products_table(products: &[Product], width: Option<u16>) -> Table {
                 .map_or("-".to_string(), |a| a.as_str().replace('_', " ")),
             p.gtin.clone().unwrap_or_else(|| "-".into()),
             categories_cell(&p.categories),
-        ]);
+        ];
+        if with_stores {
+            row.push(stores_cell(&p.stores));
+        }
+        t.add_row(row);
     }
     t
+}
+
+/// One line per store: `1234: in stock, 72.50, pickup same_day`.
+fn stores_cell(offers: &[StoreOffer]) -> String {
+    if offers.is_empty() {
+        return "-".into();
+    }
+    offers
+        .iter()
+        .map(|o| {
+            let mut line = format!(
+                "{}: {}",
+                o.store,
+                o.availability
+                    .map_or("-".to_string(), |a| a.as_str().replace('_', " "))
+            );
+            if let Some(price) = o.price {
+                line.push_str(&format!(", {}", money(price)));
+            }
+            if let Some(pickup) = o.pickup.as_ref().filter(|_| o.has_pickup()) {
+                line.push_str(", pickup");
+                if let Some(sla) = &pickup.sla {
+                    line.push_str(&format!(" {sla}"));
+                }
+            }
+            line
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// The first three categories, and how many more: a shop's tags can run to

@@ -20,6 +20,7 @@ const FILES: &[(&str, &[u8])] = &[
     ("demo:grocer.xml", include_bytes!("grocer.xml")),
     ("demo:boots.html", include_bytes!("boots.html")),
     ("demo:teashop", include_bytes!("teashop.json")),
+    ("demo:grocer-local.xml", include_bytes!("grocer-local.xml")),
 ];
 
 /// Open Food Facts product answers (API v2), by GTIN. A GTIN not listed is one
