@@ -124,12 +124,7 @@ pub fn add_facts(
             facts.len(),
             gtins.len()
         ));
-        gathered.warnings.extend(
-            warnings
-                .iter()
-                .map(|w| format!("feed '{}': {w}", source.name)),
-        );
-        note_failed_lookups(
+        report_lookups(
             gathered,
             &source.name,
             FailedAt::FactsLookup,
@@ -184,12 +179,7 @@ pub fn import_price_history(
             if added == 1 { "" } else { "s" },
             gtins.len()
         ));
-        gathered.warnings.extend(
-            warnings
-                .iter()
-                .map(|w| format!("feed '{}': {w}", source.name)),
-        );
-        note_failed_lookups(
+        report_lookups(
             gathered,
             &source.name,
             FailedAt::PricesLookup,
@@ -198,6 +188,21 @@ pub fn import_price_history(
         );
     }
     Ok(())
+}
+
+/// What one per-barcode source's lookups left to say: its warnings, named
+/// after the feed, and the source as a failed input if lookups failed.
+fn report_lookups(
+    gathered: &mut Gathered,
+    feed: &str,
+    stage: FailedAt,
+    gtins: &[String],
+    warnings: &[String],
+) {
+    gathered
+        .warnings
+        .extend(warnings.iter().map(|w| format!("feed '{feed}': {w}")));
+    note_failed_lookups(gathered, feed, stage, gtins, warnings);
 }
 
 /// Records a per-barcode source (Open Food Facts, Open Prices) as a failed
